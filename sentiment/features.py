@@ -1,0 +1,133 @@
+"""Review features as scikit-learn transformers: mean SGNS embeddings and one-hot words.
+
+``MeanEmbeddingVectorizer`` turns each review into the average of its words'
+vectors. Its ``fit`` trains our ``Word2Vec`` on the texts it is given (plus any
+``unlabeled_texts``), or adopts fixed ``word_vectors``; it follows scikit-learn's
+estimator rules, so ``clone``, ``Pipeline`` and ``GridSearchCV`` work.
+``one_hot_vectorizer`` is the baseline: a binary bag of words over the same
+tokenizer. Classifiers and persistence are ``model.py``'s job.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from sentiment.progress import Progress
+from sentiment.tokenize import tokenize, tokenize_all
+from sentiment.vectors import WordVectors
+from sentiment.word2vec import Word2Vec
+
+__all__ = ["MeanEmbeddingVectorizer", "mean_vectors", "one_hot_vectorizer"]
+
+
+def one_hot_vectorizer(min_df: int = 1) -> CountVectorizer:
+    """The baseline: 1 where a word occurs in the review, 0 elsewhere, with our tokenizer."""
+    return CountVectorizer(binary=True, tokenizer=tokenize, lowercase=False, token_pattern=None, min_df=min_df)
+
+
+def mean_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:
+    """Average vector of each token list's known words; a row of zeros where none is known.
+
+    >>> wv = WordVectors(["good", "bad"], np.array([[1.0, 0.0], [0.0, 1.0]]))
+    >>> mean_vectors([["good", "good", "bad", "unknown"], ["unknown"]], wv).tolist()
+    [[0.6666666865348145, 0.3333333432674408], [0.0, 0.0]]
+    """
+    key_to_index = wv.key_to_index
+    ids = [np.fromiter((key_to_index[w] for w in tokens if w in key_to_index), dtype=np.int64) for tokens in token_lists]
+    lengths = np.array([len(i) for i in ids], dtype=np.int64)
+    features = np.zeros((len(ids), wv.vector_size), dtype=np.float32)
+    known = lengths > 0
+    if known.any():
+        flat = np.concatenate([i for i in ids if len(i)])
+        starts = np.concatenate(([0], np.cumsum(lengths[known])[:-1]))
+        features[known] = np.add.reduceat(wv.vectors[flat], starts, axis=0) / lengths[known, None]
+    return features
+
+
+class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
+    """Reviews to mean word vectors; trains SGNS in ``fit`` unless ``word_vectors`` is given.
+
+    Word2Vec parameters keep gensim's names. ``unlabeled_texts`` are added to
+    the texts passed to ``fit`` for training the vectors only (never held-out
+    texts: pass those to ``transform``).
+    """
+
+    def __init__(
+        self,
+        *,
+        word_vectors: WordVectors | None = None,
+        unlabeled_texts=None,
+        vector_size: int = 100,
+        window: int = 5,
+        min_count: int = 5,
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        sample: float = 1e-3,
+        alpha: float = 0.025,
+        min_alpha: float = 0.0001,
+        epochs: int = 5,
+        seed: int = 1,
+        progress: Progress | None = None,
+    ):
+        self.word_vectors = word_vectors
+        self.unlabeled_texts = unlabeled_texts
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.sample = sample
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.epochs = epochs
+        self.seed = seed
+        self.progress = progress
+
+    def word2vec_params(self) -> dict:
+        names = ("vector_size", "window", "min_count", "negative", "ns_exponent", "sample", "alpha", "min_alpha")
+        return {name: getattr(self, name) for name in (*names, "epochs", "seed")}
+
+    def fit(self, X, y=None):
+        """Train word vectors on ``X`` (+ ``unlabeled_texts``), or take ``word_vectors``."""
+        return self._fit_tokens(_tokens(X, self.progress))
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self, "wv_")
+        return mean_vectors(_tokens(X, self.progress), self.wv_)
+
+    def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
+        tokens = _tokens(X, self.progress)  # tokenize once for both steps
+        return mean_vectors(tokens, self._fit_tokens(tokens).wv_)
+
+    def _fit_tokens(self, tokens: list[list[str]]) -> MeanEmbeddingVectorizer:
+        if self.word_vectors is not None:
+            self.wv_ = self.word_vectors
+            self.word2vec_ = None
+            return self
+        corpus = tokens
+        if self.unlabeled_texts is not None:
+            corpus = tokens + _tokens(self.unlabeled_texts, self.progress)
+        self.word2vec_ = Word2Vec(**self.word2vec_params()).fit(corpus, progress=self.progress)
+        self.wv_ = self.word2vec_.wv
+        return self
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "wv_")
+        return np.array([f"embedding{i}" for i in range(self.wv_.vector_size)], dtype=object)
+
+
+def _tokens(texts, progress: Progress | None) -> list[list[str]]:
+    if isinstance(texts, str):
+        raise ValueError("Iterable over raw text documents expected, string object received.")
+    texts = list(texts)
+    if progress is None or len(texts) < 5_000:
+        return tokenize_all(texts)
+    with progress.task("Tokenizing", total=len(texts)) as bar:
+        tokens = []
+        for start in range(0, len(texts), 2_000):
+            tokens.extend(tokenize_all(texts[start : start + 2_000]))
+            bar.advance(min(2_000, len(texts) - start))
+        return tokens

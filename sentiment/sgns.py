@@ -1,0 +1,168 @@
+"""The skip-gram negative-sampling update for one block of tokens, in NumPy.
+
+A *block* is a run of whole sentences, already subsampled, as word indices
+(``tokens``), with the sentence each token belongs to (``sentence``) and the
+reduced window drawn for each token as a centre (``windows``, in 1..window).
+Following word2vec.c and gensim, a pair (centre ``i``, context ``j``) with
+``0 < |i - j| <= windows[i]`` inside one sentence trains the context's *input*
+vector to predict the centre's *output* vector, against ``negative`` noise
+words.
+
+How it is vectorised (no Python loop over pairs):
+
+* positives: for each offset ``d`` in 1..window the pairs ``(i, i + d)`` and
+  ``(i + d, i)`` are two shifted slices of the block, so their scores are one
+  row-wise dot product over the whole block (``einsum('ij,ij->i')``);
+* negatives: each input token draws ``negative`` noise words once and uses them
+  for every pair it is the input of, weighted by that number of pairs. In
+  expectation this is word2vec's gradient (which draws fresh noise per pair);
+  it costs a gather of ``negative`` rows per token instead of per pair;
+* all gradients are computed from the block's starting parameters and then
+  added in one scatter per matrix, summing repeated rows (``scatter_add``).
+
+The loss is the true negative-sampling loss of the block,
+``softplus(-x·y_pos) + sum_k softplus(x·y_noise_k)`` summed over pairs (the
+noise term weighted as above), accumulated in float64.
+
+This module holds only the maths; vocabulary, sampling and the epoch loop live
+in ``word2vec.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.special import expit
+
+__all__ = ["NOISE_GROUP", "BlockGradients", "block_gradients", "noise_pool_size", "scatter_add", "softplus"]
+
+# Neighbouring tokens that share one pool of noise words (see the module docstring).
+NOISE_GROUP = 16
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(z))`` without overflow: the loss ``-log sigmoid(-z)``."""
+    return np.logaddexp(np.float32(0.0), z)
+
+
+def scatter_add(
+    matrix: np.ndarray, rows: np.ndarray, values: np.ndarray, sources: np.ndarray, scale: np.ndarray
+) -> None:
+    """``matrix[rows[i]] += scale[i] * values[sources[i]]`` for every ``i``, summing repeated rows.
+
+    Plain fancy-index ``+=`` keeps only the last of repeated rows and
+    ``np.add.at`` is slow on rows, so the sums are one sparse-matrix product:
+    sort ``rows`` once (stably, so results are bit-identical run to run), let
+    each distinct row be one CSR row whose entries pick and scale ``values``.
+
+    >>> m = np.zeros((3, 1)); v = np.array([[1.0], [10.0]])
+    >>> scatter_add(m, np.array([2, 0, 2]), v, np.array([0, 0, 1]), np.ones(3))
+    >>> m.ravel().tolist()
+    [1.0, 0.0, 11.0]
+    """
+    if rows.size == 0:
+        return
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    run_starts = np.flatnonzero(np.concatenate(([True], sorted_rows[1:] != sorted_rows[:-1])))
+    picker = csr_matrix(
+        (scale[order].astype(matrix.dtype, copy=False), sources[order], np.append(run_starts, rows.size)),
+        shape=(run_starts.size, values.shape[0]),
+    )
+    matrix[sorted_rows[run_starts]] += picker @ values
+
+
+@dataclass
+class BlockGradients:
+    """Loss and gradients of one block, before the learning rate is applied."""
+
+    loss: float  # summed over pairs (float64)
+    pairs: int  # number of (centre, context) pairs trained
+    grad_input: np.ndarray  # (n_tokens, dim): d loss / d input vector of each token
+    grad_output: np.ndarray  # (n_tokens, dim): d loss / d output vector of each token
+    grad_noise: np.ndarray  # (n_groups, pool, dim): d loss / d output vector of each noise word
+
+
+def block_gradients(
+    input_vectors: np.ndarray,
+    output_vectors: np.ndarray,
+    noise_vectors: np.ndarray,
+    sentence: np.ndarray,
+    windows: np.ndarray,
+    window: int,
+    negative: int,
+) -> BlockGradients:
+    """SGNS loss and gradients for one block, given the rows it touches.
+
+    ``input_vectors[i]`` and ``output_vectors[i]`` are the input and output
+    vectors of token ``i``. Tokens go in groups of ``NOISE_GROUP`` neighbours;
+    ``noise_vectors[g]`` holds the output vectors of the noise words drawn
+    for group ``g`` (``n_groups = ceil(n_tokens / NOISE_GROUP)``). Pure:
+    nothing is modified.
+    """
+    n_tokens, dim = input_vectors.shape
+    grad_input = np.zeros_like(input_vectors)
+    grad_output = np.zeros_like(output_vectors)
+    # How many pairs each token is the input (context) of: its noise weight.
+    pairs_as_input = np.zeros(n_tokens, dtype=input_vectors.dtype)
+    loss = 0.0
+    for offset in range(1, min(window, n_tokens - 1) + 1):
+        same_sentence = sentence[offset:] == sentence[:-offset]
+        left, right = slice(None, -offset), slice(offset, None)
+        # Centre on the left (its window reaches right), context on the right ...
+        loss += _positive_pairs(
+            input_vectors[right], output_vectors[left], same_sentence & (windows[left] >= offset),
+            grad_input[right], grad_output[left], pairs_as_input[right],
+        )  # fmt: skip
+        # ... and centre on the right, context on the left.
+        loss += _positive_pairs(
+            input_vectors[left], output_vectors[right], same_sentence & (windows[right] >= offset),
+            grad_input[left], grad_output[right], pairs_as_input[left],
+        )  # fmt: skip
+
+    # Negatives: every token of a group meets every noise word of its pool,
+    # weighted so that the expected gradient is word2vec's `negative` per pair.
+    n_groups, pool, _ = noise_vectors.shape
+    padded = n_groups * NOISE_GROUP
+    inputs = _pad_rows(input_vectors, padded).reshape(n_groups, NOISE_GROUP, dim)
+    weight = _pad_rows(pairs_as_input * np.float32(negative / pool), padded).reshape(n_groups, NOISE_GROUP, 1)
+    noise_scores = inputs @ noise_vectors.transpose(0, 2, 1)  # (n_groups, NOISE_GROUP, pool)
+    loss += float((softplus(noise_scores) * weight).sum(dtype=np.float64))
+    # d softplus(z) / dz = sigmoid(z).
+    noise_coef = expit(noise_scores) * weight
+    grad_input += (noise_coef @ noise_vectors).reshape(padded, dim)[:n_tokens]
+    grad_noise = noise_coef.transpose(0, 2, 1) @ inputs
+    return BlockGradients(loss, int(pairs_as_input.sum()), grad_input, grad_output, grad_noise)
+
+
+def noise_pool_size(negative: int, window: int) -> int:
+    """Noise words per group: about what word2vec draws for one token, ``negative`` per pair.
+
+    A token is the context of ``window + 1`` pairs on average (reduced
+    windows average ``(window + 1) / 2`` on each side).
+
+    >>> noise_pool_size(5, 5)
+    30
+    """
+    return negative * (window + 1)
+
+
+def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
+    if array.shape[0] == rows:
+        return array
+    padded = np.zeros((rows, *array.shape[1:]), dtype=array.dtype)
+    padded[: array.shape[0]] = array
+    return padded
+
+
+def _positive_pairs(inputs, outputs, valid, grad_input, grad_output, pairs_as_input) -> float:
+    """Add the positive-pair gradients of one offset in place; return their loss."""
+    scores = np.einsum("ij,ij->i", inputs, outputs)
+    # d softplus(-s) / ds = sigmoid(s) - 1; pairs outside a window or sentence get 0.
+    coef = (expit(scores) - 1) * valid
+    grad_input += coef[:, None] * outputs
+    grad_output += coef[:, None] * inputs
+    pairs_as_input += valid
+    return float(softplus(-scores).sum(where=valid, dtype=np.float64))

@@ -1,0 +1,197 @@
+"""``WordVectors``: trained word vectors, queried and stored in word2vec's formats.
+
+Lookup (``wv["film"]``, ``"film" in wv``), cosine ``most_similar`` and the
+plain word2vec text and binary formats, which gensim's
+``KeyedVectors.load_word2vec_format`` and word2vec.c read and write. Loading a
+file checks its header against the file size before allocating anything, so a
+damaged or hostile header cannot exhaust memory. Evaluation on analogy and
+similarity sets is in ``intrinsic.py``; training is in ``word2vec.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from sentiment.errors import ModelError
+
+__all__ = ["WordVectors"]
+
+
+class WordVectors:
+    """A vocabulary (most frequent first) and one float32 vector per word."""
+
+    def __init__(self, index_to_key: list[str], vectors: np.ndarray, counts: np.ndarray | None = None):
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(index_to_key):
+            raise ModelError(f"{len(index_to_key)} words but vectors of shape {vectors.shape}")
+        self.index_to_key = list(index_to_key)
+        self.key_to_index = {word: i for i, word in enumerate(self.index_to_key)}
+        if len(self.key_to_index) != len(self.index_to_key):
+            raise ModelError("the vocabulary lists a word twice")
+        self.vectors = vectors
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self._unit_vectors: np.ndarray | None = None
+
+    # ------------------------------------------------------------- lookup
+
+    @property
+    def vector_size(self) -> int:
+        return self.vectors.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.key_to_index
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        try:
+            return self.vectors[self.key_to_index[word]]
+        except KeyError:
+            raise KeyError(f"word {word!r} not in vocabulary") from None
+
+    @property
+    def unit_vectors(self) -> np.ndarray:
+        """Rows scaled to unit length (zero rows stay zero), computed once."""
+        if self._unit_vectors is None:
+            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            self._unit_vectors = self.vectors / np.maximum(norms, np.finfo(np.float32).tiny)
+        return self._unit_vectors
+
+    def most_similar(
+        self,
+        positive: str | Iterable[str] = (),
+        negative: str | Iterable[str] = (),
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """Words nearest by cosine to the mean of ``positive`` minus ``negative`` unit vectors.
+
+        As gensim's: the query words themselves are left out, and
+        ``restrict_vocab`` looks only at the most frequent words.
+        """
+        positive = [positive] if isinstance(positive, str) else list(positive)
+        negative = [negative] if isinstance(negative, str) else list(negative)
+        query_words = positive + negative
+        if not query_words:
+            raise ValueError("most_similar needs at least one word")
+        missing = [w for w in query_words if w not in self]
+        if missing:
+            raise KeyError(f"word {missing[0]!r} not in vocabulary")
+        unit = self.unit_vectors
+        query = sum(unit[self.key_to_index[w]] for w in positive) - sum(
+            (unit[self.key_to_index[w]] for w in negative), np.zeros(self.vector_size, np.float32)
+        )
+        query = query / max(float(np.linalg.norm(query)), 1e-12)
+        candidates = unit if restrict_vocab is None else unit[:restrict_vocab]
+        sims = candidates @ query
+        for word in query_words:
+            index = self.key_to_index[word]
+            if index < len(sims):
+                sims[index] = -np.inf
+        topn = min(topn, int(np.isfinite(sims).sum()))
+        best = np.argpartition(-sims, topn - 1)[:topn] if topn > 0 else np.array([], dtype=int)
+        best = best[np.argsort(-sims[best], kind="stable")]
+        return [(self.index_to_key[i], float(sims[i])) for i in best]
+
+    # ---------------------------------------------------------------- I/O
+
+    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
+        """Write the word2vec text format (``binary=False``) or word2vec.c's binary format."""
+        for word in self.index_to_key:
+            if not word or any(ch.isspace() for ch in word):
+                raise ModelError(f"word {word!r} cannot be stored in word2vec format (empty or has whitespace)")
+        with open(path, "wb") as out:
+            out.write(f"{len(self)} {self.vector_size}\n".encode())
+            little_endian = self.vectors.astype("<f4")
+            for word, row in zip(self.index_to_key, little_endian, strict=True):
+                if binary:
+                    out.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+                else:
+                    out.write(f"{word} {' '.join(repr(float(v)) for v in row)}\n".encode())
+
+    @classmethod
+    def load_word2vec_format(cls, path: str | os.PathLike, binary: bool = False) -> WordVectors:
+        """Read a word2vec text or binary file (ours, gensim's or word2vec.c's)."""
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            with open(path, "rb") as stream:
+                n_words, dim = _read_header(stream.readline(), path)
+                # A row needs at least dim bytes (text: a digit and a space each; binary: 4 each).
+                min_row_bytes = 4 * dim + 2 if binary else 2 * dim + 2
+                if n_words * min_row_bytes > size:
+                    raise ModelError(
+                        f"{path}: header claims {n_words:,} words x {dim:,} dimensions, "
+                        f"more than a {size:,}-byte file can hold"
+                    )
+                reader = _read_binary_rows if binary else _read_text_rows
+                words, vectors = reader(stream, n_words, dim, path)
+        except OSError as error:
+            raise ModelError(f"cannot read vectors file {path}: {error.strerror or error}") from None
+        return cls(words, vectors)
+
+
+def _read_header(line: bytes, path: Path) -> tuple[int, int]:
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ModelError(f"{path}: not a word2vec file (first line should be 'WORDS DIMENSIONS')")
+    n_words, dim = int(parts[0]), int(parts[1])
+    if dim < 1:
+        raise ModelError(f"{path}: header gives {dim} dimensions")
+    return n_words, dim
+
+
+def _read_text_rows(stream, n_words: int, dim: int, path: Path) -> tuple[list[str], np.ndarray]:
+    words: list[str] = []
+    vectors = np.empty((n_words, dim), dtype=np.float32)
+    for row in range(n_words):
+        line = stream.readline()
+        if not line:
+            raise ModelError(f"{path}: header promises {n_words:,} words but the file ends after {row:,}")
+        parts = line.rstrip(b"\r\n").split(b" ")
+        if parts and parts[-1] == b"":
+            parts.pop()  # word2vec.c leaves a space before the newline
+        if len(parts) != dim + 1:
+            raise ModelError(f"{path}: line {row + 2} has {len(parts) - 1} values, expected {dim}")
+        words.append(_decode_word(parts[0], path, row))
+        try:
+            vectors[row] = np.array(parts[1:], dtype=np.float32)
+        except ValueError:
+            raise ModelError(f"{path}: line {row + 2} has a value that is not a number") from None
+    return words, vectors
+
+
+def _read_binary_rows(stream, n_words: int, dim: int, path: Path) -> tuple[list[str], np.ndarray]:
+    words: list[str] = []
+    vectors = np.empty((n_words, dim), dtype=np.float32)
+    row_bytes = 4 * dim
+    for row in range(n_words):
+        word = bytearray()
+        while True:
+            char = stream.read(1)
+            if not char:
+                raise ModelError(f"{path}: header promises {n_words:,} words but the file ends after {row:,}")
+            if char == b" ":
+                break
+            if char != b"\n" or word:  # the newline after the previous vector, if any
+                word += char
+            if len(word) > 10_000:
+                raise ModelError(f"{path}: word {row + 1} is longer than 10,000 bytes; the file is damaged")
+        data = stream.read(row_bytes)
+        if len(data) != row_bytes:
+            raise ModelError(f"{path}: header promises {n_words:,} words but the file ends inside word {row + 1}")
+        words.append(_decode_word(bytes(word), path, row))
+        vectors[row] = np.frombuffer(data, dtype="<f4")
+    return words, vectors
+
+
+def _decode_word(raw: bytes, path: Path, row: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: word {row + 1} is not valid UTF-8") from None

@@ -1,0 +1,261 @@
+"""``Word2Vec``: our NumPy skip-gram with negative sampling (SGNS) trainer.
+
+The estimator owns training state (vocabulary, both weight matrices, the noise
+distribution, the learning-rate schedule, per-epoch loss); what it produces and
+what gets saved is a ``WordVectors`` (``.wv``), as in gensim's split of
+``Word2Vec`` and ``KeyedVectors``. Parameters carry gensim's names and
+defaults, except ``sg=1``: this trainer does skip-gram only (CBOW is not
+implemented and ``sg=0`` is refused), hierarchical softmax is not offered.
+
+Differences from gensim, on purpose:
+
+* ``loss_history_`` holds the mean negative-sampling loss per pair of each
+  epoch (float64), not a running total overwritten by threads;
+* the same ``seed`` gives bit-identical vectors on every run (one worker; see
+  ``workers``);
+* sentences are never truncated (gensim cuts them at 10,000 tokens);
+* noise words are drawn once per input token and shared by that token's pairs
+  (see ``sgns.py``): word2vec's gradient in expectation, at a fraction of the cost.
+
+The corpus may be any re-iterable of token lists (a list, or an object whose
+``__iter__`` streams from disk): it is read once for the vocabulary and once
+per epoch, and memory stays at vocabulary x dimensions plus one block.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from sentiment.errors import TrainingError
+from sentiment.progress import Progress
+from sentiment.sgns import NOISE_GROUP, block_gradients, noise_pool_size, scatter_add
+from sentiment.vectors import WordVectors
+from sentiment.vocab import Vocabulary, build_vocab, keep_probabilities, noise_distribution
+
+__all__ = ["Word2Vec"]
+
+# Refuse to allocate weight matrices taking more than this share of free memory.
+_MAX_MEMORY_SHARE = 0.8
+
+
+@dataclass
+class _Block:
+    tokens: np.ndarray  # word indices after subsampling
+    sentence: np.ndarray  # sentence number of each token, within the block
+    raw_words: int  # tokens read from the corpus for this block, before any filtering
+
+
+class Word2Vec(BaseEstimator):
+    """Skip-gram with negative sampling, trained with NumPy.
+
+    >>> corpus = [["good", "film"], ["bad", "film"]] * 50
+    >>> model = Word2Vec(vector_size=8, min_count=1, epochs=2, seed=1).fit(corpus)
+    >>> model.wv.vectors.shape, model.wv.vectors.dtype.name
+    ((3, 8), 'float32')
+    """
+
+    def __init__(
+        self,
+        *,
+        vector_size: int = 100,
+        window: int = 5,
+        min_count: int = 5,
+        max_vocab_size: int | None = None,
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        sample: float = 1e-3,
+        alpha: float = 0.025,
+        min_alpha: float = 0.0001,
+        epochs: int = 5,
+        sg: int = 1,
+        seed: int = 1,
+        workers: int = 1,
+        batch_words: int = 10_000,
+    ):
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.sample = sample
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.epochs = epochs
+        self.sg = sg
+        self.seed = seed
+        self.workers = workers
+        self.batch_words = batch_words
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def wv(self) -> WordVectors:
+        """The trained word vectors (gensim's name)."""
+        if not hasattr(self, "wv_"):
+            raise NotFittedError("This Word2Vec instance is not fitted yet: call fit(sentences) first.")
+        return self.wv_
+
+    def fit(self, sentences: Iterable[list[str]], y=None, *, progress: Progress | None = None) -> Word2Vec:
+        """Build the vocabulary from ``sentences`` and train ``epochs`` passes over them."""
+        self._check_params()
+        if isinstance(sentences, str):
+            raise TrainingError("sentences must be an iterable of token lists, not a single string")
+        progress = progress or Progress(enabled=False)
+        rng = np.random.default_rng(self.seed)
+        started = time.perf_counter()
+
+        with progress.task("Building vocabulary") as bar:
+            vocab = build_vocab(
+                sentences,
+                min_count=self.min_count,
+                max_vocab_size=self.max_vocab_size,
+                progress=lambda n: bar.advance(n),
+            )
+        if len(vocab) == 0:
+            raise TrainingError(
+                f"no word occurs {self.min_count} or more times in {vocab.total_words:,} tokens: "
+                "lower --min-count or give more text"
+            )
+        self._check_memory(len(vocab))
+        self.vocabulary_ = vocab
+        self._keep_probability = keep_probabilities(vocab.counts, self.sample)
+        self._noise_cdf = np.cumsum(noise_distribution(vocab.counts, self.ns_exponent))
+        self._noise_cdf /= self._noise_cdf[-1]
+        dim = self.vector_size
+        # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
+        self.syn0_ = ((rng.random((len(vocab), dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        self.syn1neg_ = np.zeros((len(vocab), dim), dtype=np.float32)
+
+        self.loss_history_: list[float] = []
+        self.epoch_seconds_: list[float] = []
+        self.words_per_second_: list[float] = []
+        total_raw = vocab.total_words * self.epochs
+        done_raw = 0
+        for epoch in range(self.epochs):
+            epoch_start = time.perf_counter()
+            loss_sum, pairs, epoch_raw = 0.0, 0, 0
+            with progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar:
+                for block in self._blocks(sentences, vocab, rng):
+                    # Linear decay over all epochs, by words read (as word2vec.c and gensim).
+                    lr = self.alpha - (self.alpha - self.min_alpha) * (done_raw / total_raw)
+                    block_loss, block_pairs = self._train_block(block, lr, rng)
+                    loss_sum += block_loss
+                    pairs += block_pairs
+                    done_raw += block.raw_words
+                    epoch_raw += block.raw_words
+                    elapsed = time.perf_counter() - epoch_start
+                    bar.advance(
+                        block.raw_words,
+                        status=f"{epoch_raw / max(elapsed, 1e-9):,.0f} words/s  loss {loss_sum / max(pairs, 1):.4f}",
+                    )
+            mean_loss = loss_sum / max(pairs, 1)
+            if not np.isfinite(mean_loss) or not np.isfinite(self.syn0_).all():
+                raise TrainingError(
+                    f"training diverged in epoch {epoch + 1} (loss {mean_loss}): lower --alpha (now {self.alpha})"
+                )
+            seconds = time.perf_counter() - epoch_start
+            self.loss_history_.append(mean_loss)
+            self.epoch_seconds_.append(seconds)
+            self.words_per_second_.append(epoch_raw / max(seconds, 1e-9))
+
+        self.training_seconds_ = time.perf_counter() - started
+        self.wv_ = WordVectors(vocab.index_to_key, self.syn0_.copy(), counts=vocab.counts)
+        return self
+
+    # ------------------------------------------------------------- internals
+
+    def _check_params(self) -> None:
+        checks = [
+            (isinstance(self.vector_size, int) and self.vector_size >= 1, "vector_size must be an integer >= 1"),
+            (isinstance(self.window, int) and self.window >= 1, "window must be an integer >= 1"),
+            (isinstance(self.min_count, int) and self.min_count >= 1, "min_count must be an integer >= 1"),
+            (isinstance(self.negative, int) and self.negative >= 1, "negative must be an integer >= 1"),
+            (isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an integer >= 1"),
+            (0 < self.alpha <= 10, "alpha must be in (0, 10]"),
+            (0 <= self.min_alpha <= self.alpha, "min_alpha must be in [0, alpha]"),
+            (0 <= self.sample, "sample must be >= 0"),
+            (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
+            (self.workers == 1, "workers must be 1: the NumPy trainer is single-threaded and deterministic"),
+            (isinstance(self.batch_words, int) and self.batch_words >= 1, "batch_words must be an integer >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise TrainingError(message)
+        if self.sg != 1:
+            raise TrainingError("only skip-gram (sg=1) is implemented; CBOW (sg=0) is not")
+
+    def _check_memory(self, vocab_size: int) -> None:
+        """Refuse a vocabulary x dimensions that cannot fit, before allocating it."""
+        needed = 2 * vocab_size * self.vector_size * 4
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # not on every platform
+            return
+        if needed > _MAX_MEMORY_SHARE * available:
+            raise TrainingError(
+                f"{vocab_size:,} words x {self.vector_size} dimensions needs {needed / 2**30:.1f} GiB "
+                f"but only {available / 2**30:.1f} GiB is free: raise --min-count or lower --vector-size"
+            )
+
+    def _blocks(self, sentences: Iterable[list[str]], vocab: Vocabulary, rng) -> Iterator[_Block]:
+        """Encode, subsample and group whole sentences into blocks of about ``batch_words`` tokens."""
+        key_to_index = vocab.key_to_index
+        pending: list[np.ndarray] = []
+        pending_tokens = 0
+        pending_raw = 0
+        for sentence in sentences:
+            ids = np.fromiter((key_to_index.get(word, -1) for word in sentence), dtype=np.int64, count=len(sentence))
+            ids = ids[ids >= 0]
+            # Subsample before windowing, as word2vec does: dropped words widen the window.
+            ids = ids[rng.random(ids.size) < self._keep_probability[ids]]
+            pending.append(ids)
+            pending_tokens += ids.size
+            pending_raw += len(sentence)
+            if pending_tokens >= self.batch_words:
+                yield self._make_block(pending, pending_raw)
+                pending, pending_tokens, pending_raw = [], 0, 0
+        if pending:
+            yield self._make_block(pending, pending_raw)
+
+    @staticmethod
+    def _make_block(sentences: list[np.ndarray], raw_words: int) -> _Block:
+        lengths = np.array([s.size for s in sentences])
+        return _Block(
+            tokens=np.concatenate(sentences),
+            sentence=np.repeat(np.arange(len(sentences)), lengths),
+            raw_words=raw_words,
+        )
+
+    def _train_block(self, block: _Block, lr: float, rng) -> tuple[float, int]:
+        tokens = block.tokens
+        n_tokens = tokens.size
+        if n_tokens < 2:
+            return 0.0, 0
+        windows = rng.integers(1, self.window + 1, size=n_tokens)
+        n_groups = -(-n_tokens // NOISE_GROUP)
+        noise = self._draw_noise(rng, (n_groups, noise_pool_size(self.negative, self.window)))
+        input_vectors = self.syn0_[tokens]
+        grads = block_gradients(
+            input_vectors, self.syn1neg_[tokens], self.syn1neg_[noise],
+            block.sentence, windows, self.window, self.negative,
+        )  # fmt: skip
+        every_token = np.arange(n_tokens)
+        step = np.full(n_tokens, -lr, dtype=np.float32)
+        scatter_add(self.syn0_, tokens, grads.grad_input, every_token, step)
+        scatter_add(self.syn1neg_, tokens, grads.grad_output, every_token, step)
+        every_noise = np.arange(noise.size)
+        scatter_add(self.syn1neg_, noise.ravel(), grads.grad_noise.reshape(noise.size, -1), every_noise, step[:1].repeat(noise.size))
+        return grads.loss, grads.pairs
+
+    def _draw_noise(self, rng, shape: tuple[int, ...]) -> np.ndarray:
+        """Word indices drawn from the noise distribution (inverse CDF)."""
+        noise = np.searchsorted(self._noise_cdf, rng.random(shape), side="right")
+        return np.minimum(noise, len(self._noise_cdf) - 1)  # guard the float edge at 1.0
