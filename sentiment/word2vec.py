@@ -77,7 +77,7 @@ class Word2Vec(BaseEstimator):
         sg: int = 1,
         seed: int = 1,
         workers: int = 1,
-        batch_words: int = 10_000,
+        batch_words: int = 1_000,
     ):
         self.vector_size = vector_size
         self.window = window

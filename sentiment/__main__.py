@@ -1,0 +1,5 @@
+"""``python -m sentiment`` runs the command line."""
+
+from sentiment.cli import main
+
+main()

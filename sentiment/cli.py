@@ -1,0 +1,278 @@
+"""The ``sentiment`` command line: thin typer wrappers over the library.
+
+Each command parses options, calls one library function, and prints: results
+on stdout (a rich table, or one JSON document with ``--json``), progress and
+errors on stderr. A ``SentimentError`` becomes one line and exit status 1;
+Ctrl-C exits 130 and SIGTERM 143 after the library's cleanup has run; typer's
+usage errors keep status 2. ``--debug`` shows tracebacks. No ML logic here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sentiment.errors import SentimentError
+from sentiment.progress import Progress
+
+app = typer.Typer(
+    name="sentiment",
+    help="Train sentiment classifiers from review text: our NumPy SGNS word vectors vs a one-hot baseline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+
+def _stdout() -> Console:
+    return Console(file=sys.stdout, soft_wrap=False)
+
+
+def _stderr() -> Console:
+    return Console(file=sys.stderr)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` cleans up."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+def _cli_errors(command):
+    """Map library errors and interruptions to one line on stderr and an exit status."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return command(*args, **kwargs)
+        except SentimentError as error:
+            if _state["debug"]:
+                raise
+            _stderr().print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+        except _Terminated:
+            _stderr().print("terminated: nothing was saved or changed", highlight=False)
+            raise typer.Exit(143) from None
+        except KeyboardInterrupt:
+            _stderr().print("interrupted: nothing was saved or changed", highlight=False)
+            raise typer.Exit(130) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return wrapper
+
+
+def _print_json(value) -> None:
+    sys.stdout.write(json.dumps(_json_safe(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def _json_safe(value):
+    """NaN is not JSON: write null instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _default_model_dir(data: Path) -> Path:
+    name = data.name
+    for suffix in (".gz", ".csv", ".tsv", ".txt"):
+        name = name.removesuffix(suffix)
+    return Path("models") / (name or "model")
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False):
+    _state["debug"] = debug
+
+
+TextColumn = Annotated[str | None, typer.Option("--text-column", help="Column holding the review text.")]
+LabelColumn = Annotated[str | None, typer.Option("--label-column", help="Column holding the label.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")]
+
+
+@app.command()
+@_cli_errors
+def train(
+    data: Annotated[Path, typer.Argument(help="Labelled reviews: CSV or TSV file, optionally .gz.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model directory [models/<data name>].")] = None,
+    unlabeled: Annotated[
+        list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors (repeatable).")
+    ] = None,
+    test: Annotated[Path | None, typer.Option("--test", help="Held-out labelled file (default: split DATA).")] = None,
+    test_size: Annotated[float, typer.Option("--test-size", help="Held-out share of DATA without --test.")] = 0.2,
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    features: Annotated[str, typer.Option("--features", help="embeddings, onehot or both.")] = "both",
+    vector_size: Annotated[int, typer.Option("--vector-size", help="Word vector dimensions.")] = 100,
+    window: Annotated[int, typer.Option("--window", help="Maximum context distance.")] = 5,
+    negative: Annotated[int, typer.Option("--negative", help="Noise words per positive pair.")] = 5,
+    min_count: Annotated[int, typer.Option("--min-count", help="Ignore words rarer than this.")] = 5,
+    sample: Annotated[float, typer.Option("--sample", help="Subsampling threshold for frequent words.")] = 1e-3,
+    epochs: Annotated[int, typer.Option("--epochs", help="Passes of SGNS over the text.")] = 5,
+    alpha: Annotated[float, typer.Option("--alpha", help="Initial SGNS learning rate.")] = 0.025,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (split, SGNS).")] = 0,
+    C: Annotated[float, typer.Option("--C", help="Inverse regularisation strength of the classifier.")] = 1.0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+):
+    """Train on DATA: SGNS word vectors + logistic regression, beside the one-hot baseline; save the model."""
+    from sentiment.data import load_reviews
+    from sentiment.report import comparison_table
+    from sentiment.train import train as train_model
+
+    progress = Progress(enabled=not quiet)
+    err = _stderr()
+    with progress.task(f"Reading {data.name}"):
+        reviews = load_reviews(data, text_column=text_column, label_column=label_column)
+    held_out = None
+    if test is not None:
+        with progress.task(f"Reading {test.name}"):
+            held_out = load_reviews(test, text_column=text_column, label_column=label_column)
+    extra_texts: list[str] = []
+    for path in unlabeled or []:
+        with progress.task(f"Reading {path.name}"):
+            extra = load_reviews(path, text_column=text_column, require_labels=False)
+        extra_texts.extend(extra.texts)
+    for note in reviews.notes:
+        err.print(f"note: {note}", highlight=False)
+    word2vec = {
+        "vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
+        "sample": sample, "epochs": epochs, "alpha": alpha,
+    }  # fmt: skip
+    result = train_model(
+        reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
+        word2vec=word2vec, C=C, seed=seed, progress=progress,
+    )  # fmt: skip
+    target = output or _default_model_dir(data)
+    with progress.task(f"Saving {target}"):
+        result.model.save(target)
+    if as_json:
+        _print_json({"model": str(target), "metrics": result.metrics, "fit_seconds": result.fit_seconds})
+        return
+    out = _stdout()
+    out.print(comparison_table(result.metrics, result.fit_seconds, title=f"Held-out results ({data.name})"))
+    out.print(f"Model saved to {target}", highlight=False)
+
+
+@app.command()
+@_cli_errors
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A model directory from `sentiment train`.")],
+    data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV or TSV, optionally .gz).")],
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+):
+    """Score a saved model and its baseline on labelled DATA."""
+    from sentiment.data import load_reviews
+    from sentiment.evaluate import evaluate as evaluate_model
+    from sentiment.model import SentimentModel
+    from sentiment.report import evaluation_tables
+
+    progress = Progress(enabled=not quiet)
+    with progress.task(f"Loading {model}"):
+        loaded = SentimentModel.load(model)
+    with progress.task(f"Reading {data.name}"):
+        reviews = load_reviews(data, text_column=text_column, label_column=label_column)
+    for note in reviews.notes:
+        _stderr().print(f"note: {note}", highlight=False)
+    with progress.task(f"Scoring {len(reviews):,} reviews"):
+        metrics = evaluate_model(loaded, reviews)
+    if as_json:
+        _print_json({"model": str(model), "data": str(data), "metrics": metrics})
+        return
+    out = _stdout()
+    for table in evaluation_tables(metrics):
+        out.print(table)
+
+
+@app.command()
+@_cli_errors
+def predict(
+    model: Annotated[Path, typer.Argument(help="A model directory from `sentiment train`.")],
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to label.")] = None,
+    input_file: Annotated[Path | None, typer.Option("--input", "-i", help="CSV/TSV file of texts to label.")] = None,
+    output_file: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write --input's rows.")] = None,
+    text_column: TextColumn = None,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+):
+    """Label TEXTs, or every row of --input into --output (streamed in chunks)."""
+    from sentiment.model import SentimentModel
+    from sentiment.predict import predict_file, predict_texts
+    from sentiment.report import predictions_table
+
+    if (input_file is None) == (not texts):
+        raise typer.BadParameter("give either TEXT arguments or --input FILE --output FILE")
+    if input_file is not None and output_file is None:
+        raise typer.BadParameter("--input needs --output")
+    progress = Progress(enabled=not quiet)
+    loaded = SentimentModel.load(model)
+    if input_file is not None:
+        summary = predict_file(loaded, input_file, output_file, text_column=text_column, progress=progress)
+        if as_json:
+            _print_json(summary)
+        else:
+            _stdout().print(
+                f"Wrote {summary['rows']:,} rows to {output_file} "
+                f"({summary['unscored']:,} unscored: empty text)",
+                highlight=False,
+            )
+        return
+    predictions = predict_texts(loaded, texts)
+    if as_json:
+        _print_json({"predictions": predictions})
+        return
+    _stdout().print(
+        predictions_table(texts, [p["label"] for p in predictions], [p["probability"] for p in predictions])
+    )
+
+
+@app.command()
+@_cli_errors
+def similar(
+    model: Annotated[Path, typer.Argument(help="A model directory with word vectors.")],
+    word: Annotated[str, typer.Argument(help="The word to look up.")],
+    topn: Annotated[int, typer.Option("--topn", help="How many neighbours.")] = 10,
+    as_json: AsJson = False,
+):
+    """Nearest words to WORD by cosine similarity of the model's SGNS vectors."""
+    from sentiment.errors import ModelError
+    from sentiment.model import SentimentModel
+    from sentiment.report import similar_table
+    from sentiment.tokenize import tokenize
+
+    wv = SentimentModel.load(model).word_vectors
+    if wv is None:
+        raise ModelError(f"{model}: was trained with one-hot features only and has no word vectors")
+    key = word if word in wv else " ".join(tokenize(word))
+    if key not in wv:
+        raise ModelError(f"{word!r} is not in the model's vocabulary of {len(wv):,} words")
+    neighbours = wv.most_similar(key, topn=topn)
+    if as_json:
+        _print_json({"word": key, "neighbours": [{"word": w, "similarity": s} for w, s in neighbours]})
+        return
+    _stdout().print(similar_table(key, neighbours))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

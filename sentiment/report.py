@@ -1,0 +1,116 @@
+"""Human-readable output: rich tables for the terminal and the Markdown model card.
+
+Functions here take the plain dicts that ``train``, ``evaluate`` and
+``validate`` return and render them; they compute nothing new.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+
+__all__ = ["comparison_table", "evaluation_tables", "model_card", "predictions_table", "similar_table"]
+
+_NAMES = {"embeddings": "SGNS mean embeddings", "onehot": "one-hot baseline"}
+
+
+def _num(value: float, digits: int = 4) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def comparison_table(metrics: dict[str, dict], fit_seconds: dict[str, float] | None = None, title: str = "") -> Table:
+    """One row per pipeline: accuracy, macro-F1, ROC AUC and (if given) training time."""
+    table = Table(title=title or None)
+    for column in ("features", "accuracy", "macro-F1", "ROC AUC", "n"):
+        table.add_column(column, justify="left" if column == "features" else "right")
+    if fit_seconds is not None:
+        table.add_column("train time", justify="right")
+    for kind, m in metrics.items():
+        row = [_NAMES.get(kind, kind), _num(m["accuracy"]), _num(m["macro_f1"]), _num(m["roc_auc"]), f"{m['n']:,}"]
+        if fit_seconds is not None:
+            row.append(f"{fit_seconds.get(kind, float('nan')):.1f} s")
+        table.add_row(*row)
+    return table
+
+
+def evaluation_tables(metrics: dict[str, dict]) -> list[Table]:
+    """The comparison table, then per-class scores and the confusion matrix of each pipeline."""
+    tables = [comparison_table(metrics, title="Held-out evaluation")]
+    for kind, m in metrics.items():
+        per_class = Table(title=f"{_NAMES.get(kind, kind)}: per class")
+        for column in ("class", "precision", "recall", "F1", "support"):
+            per_class.add_column(column, justify="left" if column == "class" else "right")
+        for label, scores in m["per_class"].items():
+            per_class.add_row(
+                label, _num(scores["precision"]), _num(scores["recall"]), _num(scores["f1"]), f"{scores['support']:,}"
+            )
+        tables.append(per_class)
+        confusion = Table(title=f"{_NAMES.get(kind, kind)}: confusion matrix (rows true, columns predicted)")
+        confusion.add_column("")
+        for label in m["classes"]:
+            confusion.add_column(label, justify="right")
+        for label, row in zip(m["classes"], m["confusion_matrix"], strict=True):
+            confusion.add_row(label, *(f"{v:,}" for v in row))
+        tables.append(confusion)
+    return tables
+
+
+def predictions_table(texts: list[str], labels: list[str], probabilities: list[float]) -> Table:
+    table = Table()
+    table.add_column("text", overflow="fold", max_width=70)
+    table.add_column("label")
+    table.add_column("probability", justify="right")
+    for text, label, p in zip(texts, labels, probabilities, strict=True):
+        table.add_row(text, label, f"{p:.3f}")
+    return table
+
+
+def similar_table(word: str, neighbours: list[tuple[str, float]]) -> Table:
+    table = Table(title=f"Nearest words to {word!r} (cosine)")
+    table.add_column("word")
+    table.add_column("similarity", justify="right")
+    for neighbour, similarity in neighbours:
+        table.add_row(neighbour, f"{similarity:.3f}")
+    return table
+
+
+def model_card(meta: dict) -> str:
+    """A Markdown README for a model directory, from its meta.json."""
+    data = meta.get("data", {})
+    params = meta.get("parameters", {})
+    lines = [
+        "# Sentiment model",
+        "",
+        f"Created {meta.get('created', '?')} by sentiment {meta.get('versions', {}).get('sentiment', '?')}; "
+        f"predicts {', '.join(meta.get('classes', []))} with the **{meta.get('primary')}** pipeline.",
+        "",
+        "## Data",
+        "",
+        f"- trained on `{data.get('source', '?')}` (sha256 `{data.get('sha256', '?')[:16]}...`): "
+        f"{data.get('train_rows', 0):,} training rows, {data.get('unlabeled_rows', 0):,} unlabelled texts for the "
+        "word vectors",
+        f"- held out: {data.get('held_out_rows', 0):,} rows ({data.get('held_out_source', '?')})",
+        "",
+        "## Held-out metrics",
+        "",
+        "| features | accuracy | macro-F1 | ROC AUC |",
+        "|---|---:|---:|---:|",
+    ]
+    for kind, m in meta.get("metrics", {}).items():
+        lines.append(
+            f"| {_NAMES.get(kind, kind)} | {_num(m['accuracy'])} | {_num(m['macro_f1'])} | {_num(m['roc_auc'])} |"
+        )
+    lines += ["", "## Parameters", "", "```json"]
+    import json
+
+    lines += [json.dumps(params, indent=2), "```", ""]
+    lines += [
+        "## Files",
+        "",
+        "No pickle: `meta.json`, NumPy `.npz` archives (load with `allow_pickle=False`), `vectors.bin` in word2vec",
+        "binary format (gensim's `KeyedVectors.load_word2vec_format(path, binary=True)` reads it) and",
+        "`onehot_vocabulary.json`. Load with `sentiment.SentimentModel.load(path)`.",
+        "",
+    ]
+    return "\n".join(lines)
