@@ -137,6 +137,7 @@ class Word2Vec(BaseEstimator):
         self.loss_history_: list[float] = []
         self.epoch_seconds_: list[float] = []
         self.words_per_second_: list[float] = []
+        self.pairs_per_epoch_: list[int] = []
         total_raw = vocab.total_words * self.epochs
         done_raw = 0
         for epoch in range(self.epochs):
@@ -146,7 +147,10 @@ class Word2Vec(BaseEstimator):
                 for block in self._blocks(sentences, vocab, rng):
                     # Linear decay over all epochs, by words read (as word2vec.c and gensim).
                     lr = self.alpha - (self.alpha - self.min_alpha) * (done_raw / total_raw)
-                    block_loss, block_pairs = self._train_block(block, lr, rng)
+                    with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
+                        block_loss, block_pairs = self._train_block(block, lr, rng)
+                    if not np.isfinite(block_loss):
+                        self._diverged(epoch, block_loss)
                     loss_sum += block_loss
                     pairs += block_pairs
                     done_raw += block.raw_words
@@ -158,11 +162,10 @@ class Word2Vec(BaseEstimator):
                     )
             mean_loss = loss_sum / max(pairs, 1)
             if not np.isfinite(mean_loss) or not np.isfinite(self.syn0_).all():
-                raise TrainingError(
-                    f"training diverged in epoch {epoch + 1} (loss {mean_loss}): lower --alpha (now {self.alpha})"
-                )
+                self._diverged(epoch, mean_loss)
             seconds = time.perf_counter() - epoch_start
             self.loss_history_.append(mean_loss)
+            self.pairs_per_epoch_.append(pairs)
             self.epoch_seconds_.append(seconds)
             self.words_per_second_.append(epoch_raw / max(seconds, 1e-9))
 
@@ -191,6 +194,13 @@ class Word2Vec(BaseEstimator):
                 raise TrainingError(message)
         if self.sg != 1:
             raise TrainingError("only skip-gram (sg=1) is implemented; CBOW (sg=0) is not")
+
+    def _diverged(self, epoch: int, loss: float) -> None:
+        """Drop the broken weights (so no NaN vector can be saved) and stop with advice."""
+        del self.syn0_, self.syn1neg_
+        raise TrainingError(
+            f"training diverged in epoch {epoch + 1} (loss {loss}): lower --alpha (now {self.alpha})"
+        )
 
     def _check_memory(self, vocab_size: int) -> None:
         """Refuse a vocabulary x dimensions that cannot fit, before allocating it."""
