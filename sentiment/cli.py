@@ -232,8 +232,7 @@ def predict(
             _print_json(summary)
         else:
             _stdout().print(
-                f"Wrote {summary['rows']:,} rows to {output_file} "
-                f"({summary['unscored']:,} unscored: empty text)",
+                f"Wrote {summary['rows']:,} rows to {output_file} ({summary['unscored']:,} unscored: empty text)",
                 highlight=False,
             )
         return

@@ -27,7 +27,7 @@ import pandas as pd
 
 from sentiment.errors import DataError
 
-__all__ = ["POSITIVE", "NEGATIVE", "Reviews", "load_reviews", "normalise_labels", "split_reviews"]
+__all__ = ["NEGATIVE", "POSITIVE", "Reviews", "load_reviews", "normalise_labels", "split_reviews"]
 
 POSITIVE, NEGATIVE = "positive", "negative"
 TEXT_COLUMNS = ("text", "review", "sentence", "content", "body", "comment", "document", "tweet", "message")
@@ -127,7 +127,7 @@ def split_reviews(reviews: Reviews, test_size: float, seed: int) -> tuple[Review
 
     n_classes = len(reviews.classes)
     n_test = int(np.ceil(test_size * len(reviews))) if test_size < 1 else int(test_size)
-    if not 0 < test_size or n_test < n_classes or len(reviews) - n_test < n_classes:
+    if not test_size > 0 or n_test < n_classes or len(reviews) - n_test < n_classes:
         raise DataError(
             f"{reviews.source}: {len(reviews):,} reviews are too few for a {test_size} held-out split "
             f"with {n_classes} classes: give more data or --test FILE"
@@ -187,8 +187,7 @@ def _decode(raw: bytes, path: Path) -> str:
 
 
 def _parse_table(text: str, path: Path) -> pd.DataFrame:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    delimiter = sniff_delimiter(path, text.split("\n", 1)[0])
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     try:
         table = pd.read_csv(
@@ -204,14 +203,19 @@ def _parse_table(text: str, path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty") from None
     except pd.errors.ParserError as error:
         detail = str(error).strip().splitlines()[-1]
-        raise DataError(f"{path}: not a well-formed {'TSV' if delimiter == chr(9) else 'CSV'} file ({detail})") from None
+        raise DataError(
+            f"{path}: not a well-formed {'TSV' if delimiter == chr(9) else 'CSV'} file ({detail})"
+        ) from None
     columns = [str(c) for c in table.columns]
     lowered = [c.lower() for c in columns]
     if len(set(lowered)) != len(lowered) or any(c.rsplit(".", 1)[0].lower() in lowered for c in columns if "." in c):
         duplicates = sorted({c for c in lowered if lowered.count(c) > 1} or {c for c in columns if "." in c})
         raise DataError(f"{path}: duplicate column names {duplicates}: rename them")
-    if len(columns) == 2 and not set(lowered) & set(TEXT_COLUMNS + LABEL_COLUMNS):
-        # No header, as in the UCI sentence files: the first row is data.
+    looks_like_data = lowered[-1].strip() in _POSITIVE_SPELLINGS | _NEGATIVE_SPELLINGS and not set(lowered) & set(
+        TEXT_COLUMNS + LABEL_COLUMNS
+    )
+    if len(columns) == 2 and delimiter == "\t" and looks_like_data:
+        # No header, as in the UCI sentence files (text<TAB>label): the first row is data.
         table = pd.read_csv(
             io.StringIO(text), sep=delimiter, header=None, names=["text", "label"], dtype=str,
             keep_default_na=False, na_values=[""], quoting=quoting, engine="c",
@@ -219,6 +223,14 @@ def _parse_table(text: str, path: Path) -> pd.DataFrame:
     if table.empty:
         raise DataError(f"{path}: has a header but no rows")
     return table
+
+
+def sniff_delimiter(path: Path, first_line: str) -> str:
+    """Tab for .tsv/.txt files whose first line has a tab, or where tabs outnumber commas; else comma."""
+    tab_suffix = path.name.lower().removesuffix(".gz").endswith((".tsv", ".txt", ".tab"))
+    if "\t" in first_line and (tab_suffix or first_line.count("\t") > first_line.count(",")):
+        return "\t"
+    return ","
 
 
 def _pick_column(

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -94,8 +95,9 @@ class SentimentModel:
         for kind, pipeline in self.pipelines.items():
             classifier: LogisticRegression = pipeline[-1]
             arrays = {
-                "coef": classifier.coef_.astype(np.float64),
-                "intercept": classifier.intercept_.astype(np.float64),
+                # Dtypes kept as fitted, so a loaded model computes bit-identical probabilities.
+                "coef": classifier.coef_,
+                "intercept": classifier.intercept_,
                 "classes": np.asarray(classifier.classes_).astype(str),
             }
             if kind == "embeddings":
@@ -103,8 +105,8 @@ class SentimentModel:
                 wv.save_word2vec_format(directory / "vectors.bin", binary=True)
                 files["vectors.bin"] = {"shape": [len(wv), wv.vector_size]}
                 scaler: StandardScaler = pipeline[1]
-                arrays["scaler_mean"] = scaler.mean_.astype(np.float64)
-                arrays["scaler_scale"] = scaler.scale_.astype(np.float64)
+                arrays["scaler_mean"] = scaler.mean_
+                arrays["scaler_scale"] = scaler.scale_
             else:
                 vocabulary = pipeline[0].get_feature_names_out().tolist()
                 _write_json(directory / "onehot_vocabulary.json", vocabulary)
@@ -195,11 +197,12 @@ def _read_json(path: Path):
 
 def _read_npz(path: Path, expected: dict) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # Open the file ourselves: np.load leaks its handle when the zip is damaged.
+        with open(path, "rb") as stream, np.load(stream, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise ModelError(f"{path}: missing from the model directory") from None
-    except (ValueError, OSError, EOFError) as error:  # truncated zip, object arrays, garbage
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:  # truncated, object arrays, garbage
         raise ModelError(f"{path}: damaged or not a plain NumPy archive ({error})") from None
     for name, spec in expected.items():
         if name not in arrays or list(arrays[name].shape) != spec.get("shape"):

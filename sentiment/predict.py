@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import os
 import tempfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sentiment.data import TEXT_COLUMNS, _pick_column
+from sentiment.data import TEXT_COLUMNS, _pick_column, sniff_delimiter
 from sentiment.errors import DataError
 from sentiment.model import SentimentModel
 from sentiment.progress import Progress
@@ -38,6 +39,16 @@ def predict_texts(model: SentimentModel, texts: list[str]) -> list[dict]:
     ]
 
 
+def _first_line(path: Path) -> str:
+    try:
+        with open(path, "rb") as stream:
+            opener = gzip.open if stream.read(2) == b"\x1f\x8b" else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as stream:
+            return stream.readline()
+    except (OSError, EOFError) as error:
+        raise DataError(f"{path}: cannot read ({error})") from None
+
+
 def predict_file(
     model: SentimentModel,
     input_path: str | os.PathLike,
@@ -53,14 +64,15 @@ def predict_file(
     if output_path.resolve() == input_path.resolve():
         raise DataError(f"{output_path}: would overwrite the input; choose another output file")
     progress = progress or Progress(enabled=False)
-    delimiter = "\t" if input_path.name.removesuffix(".gz").endswith((".tsv", ".txt")) else ","
+    delimiter = sniff_delimiter(input_path, _first_line(input_path))
     output_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output_path.name}.", suffix=".tmp", dir=output_path.parent)
     rows = unscored = 0
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out, progress.task(
-            f"Predicting {input_path.name}"
-        ) as bar:
+        with (
+            os.fdopen(handle, "w", encoding="utf-8", newline="") as out,
+            progress.task(f"Predicting {input_path.name}") as bar,
+        ):
             reader = pd.read_csv(
                 input_path, sep=delimiter, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS,
                 quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL, encoding_errors="replace",

@@ -36,10 +36,11 @@ class TaskHandle:
 
 
 class Progress:
-    """Factory of progress bars written to stderr; silent when disabled or not a terminal-worthy run."""
+    """Factory of progress bars written to stderr; silent when disabled or stderr is not a terminal."""
 
     def __init__(self, enabled: bool = False):
-        self.enabled = enabled
+        # Bars are for people: when stderr is a file or pipe they would only litter it.
+        self.enabled = enabled and sys.stderr.isatty()
 
     @contextmanager
     def task(self, description: str, total: float | None = None, unit: str = "") -> Iterator[TaskHandle]:
@@ -69,6 +70,7 @@ class Progress:
             TextColumn("{task.fields[status]}"),
         ]
         console = Console(file=sys.stderr)
-        with RichProgress(*columns, console=console, transient=False) as bar:
+        # Spinners (no total) vanish when done; bars stay as a record (e.g. each epoch's loss).
+        with RichProgress(*columns, console=console, transient=total is None) as bar:
             task_id = bar.add_task(description, total=total, status="")
             yield TaskHandle(bar, task_id)

@@ -37,7 +37,9 @@ class TrainResult:
     fit_seconds: dict[str, float]  # wall time to fit each pipeline (SGNS included for embeddings)
 
 
-def build_pipeline(kind: str, *, C: float = 1.0, word2vec: dict | None = None, unlabeled=None, progress=None) -> Pipeline:
+def build_pipeline(
+    kind: str, *, C: float = 1.0, word2vec: dict | None = None, unlabeled=None, progress=None
+) -> Pipeline:
     """An unfitted pipeline: ``embeddings`` (mean SGNS vectors, scaled) or ``onehot``, then logistic regression."""
     classifier = LogisticRegression(C=C, max_iter=2000)
     if kind == "embeddings":

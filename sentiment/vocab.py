@@ -93,7 +93,7 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     ``sample=0`` keeps everything.
 
     >>> keep_probabilities(np.array([1000, 10]), 1e-2).round(3).tolist()
-    [0.116, 1.0]
+    [0.111, 1.0]
     """
     counts = np.asarray(counts, dtype=np.float64)
     if not sample or counts.size == 0:

@@ -184,7 +184,7 @@ class Word2Vec(BaseEstimator):
             (isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an integer >= 1"),
             (0 < self.alpha <= 10, "alpha must be in (0, 10]"),
             (0 <= self.min_alpha <= self.alpha, "min_alpha must be in [0, alpha]"),
-            (0 <= self.sample, "sample must be >= 0"),
+            (self.sample >= 0, "sample must be >= 0"),
             (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
             (self.workers == 1, "workers must be 1: the NumPy trainer is single-threaded and deterministic"),
             (isinstance(self.batch_words, int) and self.batch_words >= 1, "batch_words must be an integer >= 1"),
@@ -198,9 +198,7 @@ class Word2Vec(BaseEstimator):
     def _diverged(self, epoch: int, loss: float) -> None:
         """Drop the broken weights (so no NaN vector can be saved) and stop with advice."""
         del self.syn0_, self.syn1neg_
-        raise TrainingError(
-            f"training diverged in epoch {epoch + 1} (loss {loss}): lower --alpha (now {self.alpha})"
-        )
+        raise TrainingError(f"training diverged in epoch {epoch + 1} (loss {loss}): lower --alpha (now {self.alpha})")
 
     def _check_memory(self, vocab_size: int) -> None:
         """Refuse a vocabulary x dimensions that cannot fit, before allocating it."""
@@ -262,7 +260,13 @@ class Word2Vec(BaseEstimator):
         scatter_add(self.syn0_, tokens, grads.grad_input, every_token, step)
         scatter_add(self.syn1neg_, tokens, grads.grad_output, every_token, step)
         every_noise = np.arange(noise.size)
-        scatter_add(self.syn1neg_, noise.ravel(), grads.grad_noise.reshape(noise.size, -1), every_noise, step[:1].repeat(noise.size))
+        scatter_add(
+            self.syn1neg_,
+            noise.ravel(),
+            grads.grad_noise.reshape(noise.size, -1),
+            every_noise,
+            step[:1].repeat(noise.size),
+        )
         return grads.loss, grads.pairs
 
     def _draw_noise(self, rng, shape: tuple[int, ...]) -> np.ndarray:

@@ -73,6 +73,7 @@ def test_pairs_never_cross_sentences():
     block = _random_block()
     block["windows"][:] = WINDOW
     both = block_gradients(**block).pairs
+
     # Two sentences of 12 and 8 tokens, full windows of 3: sum over tokens of neighbours within 3.
     def neighbours(length):
         return sum(min(i, WINDOW) + min(length - 1 - i, WINDOW) for i in range(length))

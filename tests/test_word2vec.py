@@ -127,9 +127,7 @@ def test_quality_is_on_par_with_gensim_on_real_reviews(imdb_unsup_tokens):
 
     params = dict(vector_size=50, window=5, min_count=5, negative=5, sample=1e-3, epochs=3)
     ours = Word2Vec(seed=0, **params).fit(imdb_unsup_tokens).wv
-    gensim_runs = [
-        GensimWord2Vec(imdb_unsup_tokens, sg=1, hs=0, workers=1, seed=seed, **params).wv for seed in (0, 1)
-    ]
+    gensim_runs = [GensimWord2Vec(imdb_unsup_tokens, sg=1, hs=0, workers=1, seed=seed, **params).wv for seed in (0, 1)]
     frequent = [w for w in gensim_runs[0].index_to_key[20:220] if w in ours]
 
     def overlap(a_neighbours, b_neighbours):
