@@ -272,6 +272,57 @@ def similar(
     _stdout().print(similar_table(key, neighbours))
 
 
+@app.command()
+@_cli_errors
+def validate(
+    corpus: Annotated[Path, typer.Argument(help="Review text to train both on (CSV/TSV, optionally .gz).")],
+    labelled: Annotated[
+        Path | None, typer.Option("--labelled", help="Labelled reviews for downstream accuracy.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Use the first N texts of CORPUS (0: all).")] = 20_000,
+    labelled_limit: Annotated[int, typer.Option("--labelled-limit", help="Use N labelled reviews.")] = 5_000,
+    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the corpus.")] = 3,
+    vector_size: Annotated[int, typer.Option("--vector-size")] = 100,
+    window: Annotated[int, typer.Option("--window")] = 5,
+    negative: Annotated[int, typer.Option("--negative")] = 5,
+    min_count: Annotated[int, typer.Option("--min-count")] = 5,
+    sample: Annotated[float, typer.Option("--sample")] = 1e-3,
+    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads [cores].")] = 0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+):
+    """Train our SGNS and gensim's on the same tokens and compare speed, memory, loss and quality."""
+    from sentiment.data import load_reviews
+    from sentiment.report import validation_table
+    from sentiment.tokenize import tokenize_all
+    from sentiment.validate import compare_to_gensim
+
+    progress = Progress(enabled=not quiet)
+    with progress.task(f"Reading {corpus.name}"):
+        texts = load_reviews(corpus, require_labels=False).texts
+        sentences = tokenize_all(texts[:limit] if limit else texts)
+    labelled_reviews = None
+    if labelled is not None:
+        with progress.task(f"Reading {labelled.name}"):
+            labelled_reviews = load_reviews(labelled)
+        if labelled_limit and len(labelled_reviews) > labelled_limit:
+            from sentiment.data import split_reviews
+
+            labelled_reviews, _ = split_reviews(labelled_reviews, 1 - labelled_limit / len(labelled_reviews), seed)
+    params = {
+        "vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
+        "sample": sample, "epochs": epochs, "seed": seed,
+    }  # fmt: skip
+    report = compare_to_gensim(
+        sentences, params=params, labelled=labelled_reviews, workers=workers or None, progress=progress
+    )
+    if as_json:
+        _print_json(report)
+        return
+    _stdout().print(validation_table(report))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -10,7 +10,15 @@ import math
 
 from rich.table import Table
 
-__all__ = ["comparison_table", "evaluation_tables", "model_card", "predictions_table", "similar_table"]
+__all__ = [
+    "comparison_table",
+    "evaluation_tables",
+    "model_card",
+    "predictions_table",
+    "similar_table",
+    "validation_markdown",
+    "validation_table",
+]
 
 _NAMES = {"embeddings": "SGNS mean embeddings", "onehot": "one-hot baseline"}
 
@@ -73,6 +81,53 @@ def similar_table(word: str, neighbours: list[tuple[str, float]]) -> Table:
     for neighbour, similarity in neighbours:
         table.add_row(neighbour, f"{similarity:.3f}")
     return table
+
+
+_VALIDATION_ROWS = [
+    ("training time (s)", "seconds", 1),
+    ("words/s", "words_per_second", 0),
+    ("peak memory (MiB)", "peak_memory_mib", 1),
+    ("vocabulary", "vocabulary", 0),
+    ("SGNS loss per pair, same pairs", "sgns_loss", 4),
+    ("Google analogy accuracy", "analogy_accuracy", 4),
+    ("WS-353 Spearman", "ws353_spearman", 4),
+    ("SimLex-999 Spearman", "simlex999_spearman", 4),
+    ("neighbour overlap@10", "neighbour_overlap_at_10", 3),
+    ("downstream accuracy (mean vectors + LR)", "downstream_accuracy", 4),
+]
+
+
+def validation_rows(report: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, ours, gensim, ours/gensim) rows of a ``compare_to_gensim`` report."""
+    ours, gensim = report["results"]["ours"], report["results"]["gensim"]
+    rows = []
+    for label, key, digits in _VALIDATION_ROWS:
+        if key not in ours:
+            continue
+        a, b = ours[key], gensim[key]
+        ratio = f"{a / b:.2f}x" if key in ("seconds", "words_per_second", "peak_memory_mib") and b else ""
+        fmt = (lambda v: f"{v:,.0f}") if digits == 0 else (lambda v, d=digits: _num(v, d))
+        rows.append((label, fmt(a), fmt(b), ratio))
+    return rows
+
+
+def validation_table(report: dict) -> Table:
+    corpus = report["corpus"]
+    table = Table(
+        title=f"Our SGNS vs gensim ({corpus['sentences']:,} texts, {corpus['words']:,} words, "
+        f"{report['params']['epochs']} epochs, gensim workers={report['gensim_workers']})"
+    )
+    for column in ("measure", "ours", "gensim", "ours/gensim"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    for row in validation_rows(report):
+        table.add_row(*row)
+    return table
+
+
+def validation_markdown(report: dict) -> str:
+    lines = ["| measure | ours | gensim | ours/gensim |", "|---|---:|---:|---:|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in validation_rows(report)]
+    return "\n".join(lines)
 
 
 def model_card(meta: dict) -> str:

@@ -1,0 +1,219 @@
+"""Our SGNS against gensim's on identical tokens: speed, memory, loss and quality, side by side.
+
+Each trainer runs in a forked child process so that its wall time and its peak
+memory (the rise of the child's peak resident set over its size at the start,
+Linux ``/proc``) are its own; both see the same token lists and the same
+hyperparameters (gensim: ``sg=1, hs=0``). Quality is measured on the same
+yardsticks for both: Google analogies (30,000 most frequent words), WS-353 and
+SimLex-999 Spearman, neighbour overlap@10 between the two models over the most
+frequent words, the SGNS loss of both final models on the same sampled pairs
+and noise words, and downstream accuracy of mean vectors + logistic regression
+on a labelled set. Printing is ``report.py``'s job.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+
+import numpy as np
+
+from sentiment.errors import TrainingError
+from sentiment.intrinsic import analogy_accuracy, gensim_test_file, word_pair_spearman
+from sentiment.sgns import NOISE_GROUP, block_gradients, noise_pool_size
+from sentiment.vectors import WordVectors
+from sentiment.vocab import noise_distribution
+
+__all__ = ["compare_to_gensim"]
+
+
+def _proc_status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _in_child(job, args) -> dict:
+    """Run ``job(*args)`` in a forked process; return its result plus seconds and peak memory."""
+
+    def target(pipe):
+        try:
+            with open("/proc/self/clear_refs", "w") as clear:
+                clear.write("5")  # reset the peak-RSS counter to the current size
+        except OSError:
+            pass
+        start_rss = _proc_status_kib("VmRSS")
+        started = time.perf_counter()
+        try:
+            result = job(*args)
+            result["seconds"] = time.perf_counter() - started
+            result["peak_memory_mib"] = (_proc_status_kib("VmHWM") - start_rss) / 1024
+            pipe.send(result)
+        except BaseException as error:  # sent to the parent, which raises it
+            pipe.send({"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()})
+        finally:
+            pipe.close()
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=target, args=(send,))
+    process.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except EOFError:
+        result = {"error": f"the child process died (exit code {process.exitcode})"}
+    process.join()
+    if "error" in result:
+        raise TrainingError(f"{job.__name__} failed: {result['error']}")
+    return result
+
+
+def _train_ours(sentences, params):
+    from sentiment.word2vec import Word2Vec
+
+    model = Word2Vec(**params).fit(sentences)
+    return {
+        "index_to_key": model.wv.index_to_key,
+        "syn0": model.syn0_,
+        "syn1neg": model.syn1neg_,
+        "reported_loss": model.loss_history_[-1],
+    }
+
+
+def _train_gensim(sentences, params, workers):
+    from gensim.models import Word2Vec as GensimWord2Vec
+
+    gensim_params = {k: v for k, v in params.items() if k not in ("seed", "batch_words")}
+    model = GensimWord2Vec(sentences, sg=1, hs=0, workers=workers, seed=params["seed"], **gensim_params)
+    return {"index_to_key": list(model.wv.index_to_key), "syn0": model.wv.vectors, "syn1neg": model.syn1neg}
+
+
+def sgns_loss(syn0, syn1neg, token_ids: list[np.ndarray], counts, *, window: int, negative: int, seed: int) -> float:
+    """Mean SGNS loss per pair of given weights on ``token_ids``, with windows and noise drawn from ``seed``.
+
+    The same seed gives the same pairs and noise words for any pair of weight
+    matrices indexed alike, which is what makes two models comparable.
+    """
+    rng = np.random.default_rng(seed)
+    cdf = np.cumsum(noise_distribution(counts))
+    total_loss, total_pairs = 0.0, 0
+    for ids in token_ids:
+        if ids.size < 2:
+            continue
+        windows = rng.integers(1, window + 1, size=ids.size)
+        groups = -(-ids.size // NOISE_GROUP)
+        noise = np.minimum(
+            np.searchsorted(cdf / cdf[-1], rng.random((groups, noise_pool_size(negative, window)))), len(cdf) - 1
+        )
+        grads = block_gradients(
+            syn0[ids], syn1neg[ids], syn1neg[noise], np.zeros(ids.size, int), windows, window, negative
+        )
+        total_loss += grads.loss
+        total_pairs += grads.pairs
+    return total_loss / max(total_pairs, 1)
+
+
+def _neighbour_overlap(a: WordVectors, b: WordVectors, words: list[str], topn: int = 10) -> float:
+    overlaps = []
+    for word in words:
+        ours = {w for w, _ in a.most_similar(word, topn=topn)}
+        theirs = {w for w, _ in b.most_similar(word, topn=topn)}
+        overlaps.append(len(ours & theirs) / topn)
+    return float(np.mean(overlaps)) if overlaps else float("nan")
+
+
+def _downstream_accuracy(wv: WordVectors, labelled, seed: int) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sentiment.features import mean_vectors
+    from sentiment.tokenize import tokenize_all
+
+    features = mean_vectors(tokenize_all(labelled.texts), wv)
+    x_train, x_test, y_train, y_test = train_test_split(
+        features, labelled.labels, test_size=0.2, random_state=seed, stratify=labelled.labels
+    )
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(x_train, y_train)
+    return float(classifier.score(x_test, y_test))
+
+
+def compare_to_gensim(
+    sentences: list[list[str]],
+    *,
+    params: dict,
+    labelled=None,
+    workers: int | None = None,
+    overlap_words: int = 1000,
+    progress=None,
+) -> dict:
+    """Train both on ``sentences`` and measure them side by side; returns ``{"ours": {...}, "gensim": {...}}``."""
+    from sentiment.progress import Progress
+
+    progress = progress or Progress(enabled=False)
+    workers = workers or os.cpu_count() or 1
+    raw_words = sum(len(s) for s in sentences)
+    runs = {}
+    with progress.task("Training our SGNS"):
+        runs["ours"] = _in_child(_train_ours, (sentences, params))
+    with progress.task(f"Training gensim's SGNS ({workers} workers)"):
+        runs["gensim"] = _in_child(_train_gensim, (sentences, params, workers))
+
+    vectors = {name: WordVectors(run["index_to_key"], run["syn0"]) for name, run in runs.items()}
+    # Index gensim's matrices like ours, so the loss sees identical pairs and noise.
+    ours_keys = runs["ours"]["index_to_key"]
+    common = [w for w in ours_keys if w in vectors["gensim"]]
+    order = {name: np.array([vectors[name].key_to_index[w] for w in common]) for name in runs}
+    key_to_index = {w: i for i, w in enumerate(common)}
+    word_counts: dict[str, int] = {}
+    for sentence in sentences:
+        for word in sentence:
+            if word in key_to_index:
+                word_counts[word] = word_counts.get(word, 0) + 1
+    counts = np.array([word_counts[w] for w in common])
+    rng = np.random.default_rng(params.get("seed", 0) + 1)
+    sample = rng.choice(len(sentences), size=min(2000, len(sentences)), replace=False)
+    sample_ids = [np.array([key_to_index[w] for w in sentences[i] if w in key_to_index]) for i in sample]
+
+    results = {}
+    with progress.task("Measuring quality"):
+        for name, run in runs.items():
+            wv = vectors[name]
+            analogies = analogy_accuracy(wv, gensim_test_file("questions-words.txt"))
+            results[name] = {
+                "seconds": run["seconds"],
+                "words_per_second": raw_words * params["epochs"] / run["seconds"],
+                "peak_memory_mib": run["peak_memory_mib"],
+                "vocabulary": len(wv),
+                "sgns_loss": sgns_loss(
+                    run["syn0"][order[name]], run["syn1neg"][order[name]], sample_ids, counts,
+                    window=params["window"], negative=params["negative"], seed=params.get("seed", 0),
+                ),  # fmt: skip
+                "analogy_accuracy": analogies.accuracy,
+                "analogy_answered": analogies.answered,
+                "ws353_spearman": word_pair_spearman(wv, gensim_test_file("wordsim353.tsv")).spearman,
+                "simlex999_spearman": word_pair_spearman(wv, gensim_test_file("simlex999.txt")).spearman,
+            }
+            if labelled is not None:
+                results[name]["downstream_accuracy"] = _downstream_accuracy(wv, labelled, params.get("seed", 0))
+        frequent = [w for w in ours_keys[:overlap_words] if w in vectors["gensim"]]
+        overlap = _neighbour_overlap(vectors["ours"], vectors["gensim"], frequent)
+    for name in results:
+        results[name]["neighbour_overlap_at_10"] = overlap
+    results["ours"]["reported_loss"] = runs["ours"]["reported_loss"]
+    return {
+        "corpus": {"sentences": len(sentences), "words": raw_words},
+        "params": params,
+        "gensim_workers": workers,
+        "results": results,
+        "ratios": {
+            "words_per_second": results["ours"]["words_per_second"] / results["gensim"]["words_per_second"],
+            "peak_memory": results["ours"]["peak_memory_mib"] / max(results["gensim"]["peak_memory_mib"], 1e-9),
+        },
+    }
