@@ -186,15 +186,17 @@ def compare_to_gensim(
         for name, run in runs.items():
             wv = vectors[name]
             analogies = analogy_accuracy(wv, gensim_test_file("questions-words.txt"))
+            same_rows = order[name]
+            loss = sgns_loss(
+                run["syn0"][same_rows], run["syn1neg"][same_rows], sample_ids, counts,
+                window=params["window"], negative=params["negative"], seed=params.get("seed", 0),
+            )  # fmt: skip
             results[name] = {
                 "seconds": run["seconds"],
                 "words_per_second": raw_words * params["epochs"] / run["seconds"],
                 "peak_memory_mib": run["peak_memory_mib"],
                 "vocabulary": len(wv),
-                "sgns_loss": sgns_loss(
-                    run["syn0"][order[name]], run["syn1neg"][order[name]], sample_ids, counts,
-                    window=params["window"], negative=params["negative"], seed=params.get("seed", 0),
-                ),  # fmt: skip
+                "sgns_loss": loss,
                 "analogy_accuracy": analogies.accuracy,
                 "analogy_answered": analogies.answered,
                 "ws353_spearman": word_pair_spearman(wv, gensim_test_file("wordsim353.tsv")).spearman,
