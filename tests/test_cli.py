@@ -97,3 +97,17 @@ def test_unknown_word_in_similar_is_a_clear_error(model_dir):
 def test_usage_errors_stay_exit_2(model_dir):
     assert runner.invoke(app, ["predict", str(model_dir)]).exit_code == 2
     assert runner.invoke(app, ["train"]).exit_code == 2
+
+
+def test_validate_compares_with_gensim_side_by_side(shared_data):
+    uci = shared_data / "uci"
+    args = ["validate", str(uci / "yelp_labelled.txt"), "--labelled", str(uci / "amazon_cells_labelled.txt")]
+    result = runner.invoke(app, [*args, "--min-count", "2", "--epochs", "2", "--vector-size", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    ours, gensim = report["results"]["ours"], report["results"]["gensim"]
+    assert ours["vocabulary"] == gensim["vocabulary"] > 500  # identical tokens, identical vocabulary
+    for side in (ours, gensim):
+        assert side["seconds"] > 0 and side["words_per_second"] > 0 and side["peak_memory_mib"] >= 0
+        assert 0 < side["sgns_loss"] < 10 and 0.4 < side["downstream_accuracy"] <= 1
+    assert 0 <= ours["neighbour_overlap_at_10"] <= 1
