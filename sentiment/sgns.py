@@ -103,24 +103,21 @@ def block_gradients(
     nothing is modified.
     """
     n_tokens, dim = input_vectors.shape
-    grad_input = np.zeros_like(input_vectors)
-    grad_output = np.zeros_like(output_vectors)
+    deltas = np.array([d for d in range(-window, window + 1) if d != 0])
+    scores, valid = _pair_scores(input_vectors, output_vectors, sentence, windows, deltas)
+    # d softplus(-s) / ds = sigmoid(s) - 1; slots that are not pairs get 0.
+    coef = (expit(scores) - 1) * valid
+    loss = float(softplus(-scores).sum(where=valid, dtype=np.float64))
+    # coef as a banded matrix: row j (context) has coef[j, k] at column j + deltas[k] (centre).
+    band = csr_matrix(
+        (coef.ravel(), np.clip(np.arange(n_tokens)[:, None] + deltas, 0, n_tokens - 1).ravel(),
+         np.arange(0, coef.size + 1, len(deltas))),
+        shape=(n_tokens, n_tokens),
+    )  # fmt: skip
+    grad_input = band @ output_vectors
+    grad_output = band.T @ input_vectors
     # How many pairs each token is the input (context) of: its noise weight.
-    pairs_as_input = np.zeros(n_tokens, dtype=input_vectors.dtype)
-    loss = 0.0
-    for offset in range(1, min(window, n_tokens - 1) + 1):
-        same_sentence = sentence[offset:] == sentence[:-offset]
-        left, right = slice(None, -offset), slice(offset, None)
-        # Centre on the left (its window reaches right), context on the right ...
-        loss += _positive_pairs(
-            input_vectors[right], output_vectors[left], same_sentence & (windows[left] >= offset),
-            grad_input[right], grad_output[left], pairs_as_input[right],
-        )  # fmt: skip
-        # ... and centre on the right, context on the left.
-        loss += _positive_pairs(
-            input_vectors[left], output_vectors[right], same_sentence & (windows[right] >= offset),
-            grad_input[left], grad_output[right], pairs_as_input[left],
-        )  # fmt: skip
+    pairs_as_input = valid.sum(axis=1, dtype=input_vectors.dtype)
 
     # Negatives: every token of a group meets every noise word of its pool,
     # weighted so that the expected gradient is word2vec's `negative` per pair.
@@ -157,12 +154,21 @@ def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
     return padded
 
 
-def _positive_pairs(inputs, outputs, valid, grad_input, grad_output, pairs_as_input) -> float:
-    """Add the positive-pair gradients of one offset in place; return their loss."""
-    scores = np.einsum("ij,ij->i", inputs, outputs)
-    # d softplus(-s) / ds = sigmoid(s) - 1; pairs outside a window or sentence get 0.
-    coef = (expit(scores) - 1) * valid
-    grad_input += coef[:, None] * outputs
-    grad_output += coef[:, None] * inputs
-    pairs_as_input += valid
-    return float(softplus(-scores).sum(where=valid, dtype=np.float64))
+def _pair_scores(inputs, outputs, sentence, windows, deltas) -> tuple[np.ndarray, np.ndarray]:
+    """Scores ``inputs[j] . outputs[j + d]`` for every token ``j`` and offset ``d``, and which are pairs.
+
+    Slot ``(j, d)`` is a pair when ``j + d`` is in the block and in ``j``'s
+    sentence, and ``|d|`` is within the reduced window of the centre ``j + d``.
+    One row-wise dot product per offset, over two shifted slices of the block.
+    """
+    n_tokens = inputs.shape[0]
+    scores = np.zeros((n_tokens, len(deltas)), dtype=inputs.dtype)
+    valid = np.zeros((n_tokens, len(deltas)), dtype=bool)
+    for k, delta in enumerate(deltas):
+        d = abs(int(delta))
+        if d >= n_tokens:
+            continue
+        context, centre = (slice(None, -d), slice(d, None)) if delta > 0 else (slice(d, None), slice(None, -d))
+        np.einsum("ij,ij->i", inputs[context], outputs[centre], out=scores[context, k])
+        valid[context, k] = (sentence[context] == sentence[centre]) & (windows[centre] >= d)
+    return scores, valid

@@ -43,12 +43,23 @@ __all__ = ["Word2Vec"]
 
 # Refuse to allocate weight matrices taking more than this share of free memory.
 _MAX_MEMORY_SHARE = 0.8
+# Blocks shrink so that the most frequent word appears about this often in one (see _block_size).
+_MAX_REPEATS_PER_BLOCK = 12
+_MIN_BLOCK_WORDS = 32
+# Sentences are encoded and subsampled this many tokens at a time.
+_CHUNK_WORDS = 100_000
+
+
+@dataclass
+class _Chunk:
+    ids: np.ndarray  # int32 word indices of consecutive sentences, -1 where out of vocabulary
+    lengths: np.ndarray  # tokens per sentence (before any filtering)
 
 
 @dataclass
 class _Block:
     tokens: np.ndarray  # word indices after subsampling
-    sentence: np.ndarray  # sentence number of each token, within the block
+    sentence: np.ndarray  # sentence number of each token (only equality between tokens matters)
     raw_words: int  # tokens read from the corpus for this block, before any filtering
 
 
@@ -129,11 +140,25 @@ class Word2Vec(BaseEstimator):
         self._keep_probability = keep_probabilities(vocab.counts, self.sample)
         self._noise_cdf = np.cumsum(noise_distribution(vocab.counts, self.ns_exponent))
         self._noise_cdf /= self._noise_cdf[-1]
+        self.block_words_ = self._block_size(vocab)
         dim = self.vector_size
         # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
         self.syn0_ = ((rng.random((len(vocab), dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
         self.syn1neg_ = np.zeros((len(vocab), dim), dtype=np.float32)
 
+        self._chunk_cache = None  # filled by the first epoch when the corpus is in memory
+        try:
+            self._run_epochs(sentences, vocab, rng, progress)
+        finally:
+            self._chunk_cache = None
+        self.training_seconds_ = time.perf_counter() - started
+        self.wv_ = WordVectors(vocab.index_to_key, self.syn0_.copy(), counts=vocab.counts)
+        return self
+
+    # ------------------------------------------------------------- internals
+
+    def _run_epochs(self, sentences, vocab: Vocabulary, rng, progress: Progress) -> None:
+        """The training loop: blocks in corpus order, learning rate falling by words read."""
         self.loss_history_: list[float] = []
         self.epoch_seconds_: list[float] = []
         self.words_per_second_: list[float] = []
@@ -169,12 +194,6 @@ class Word2Vec(BaseEstimator):
             self.epoch_seconds_.append(seconds)
             self.words_per_second_.append(epoch_raw / max(seconds, 1e-9))
 
-        self.training_seconds_ = time.perf_counter() - started
-        self.wv_ = WordVectors(vocab.index_to_key, self.syn0_.copy(), counts=vocab.counts)
-        return self
-
-    # ------------------------------------------------------------- internals
-
     def _check_params(self) -> None:
         checks = [
             (isinstance(self.vector_size, int) and self.vector_size >= 1, "vector_size must be an integer >= 1"),
@@ -195,6 +214,19 @@ class Word2Vec(BaseEstimator):
         if self.sg != 1:
             raise TrainingError("only skip-gram (sg=1) is implemented; CBOW (sg=0) is not")
 
+    def _block_size(self, vocab: Vocabulary) -> int:
+        """Tokens per block: ``batch_words``, or fewer where words would repeat too often in one.
+
+        A block is updated from its starting weights, so a word seen m times in
+        it takes m stale steps at once. On IMDB the most frequent word (after
+        subsampling) is about 1% of tokens, so 1,000-token blocks see it about
+        a dozen times and train well; tiny vocabularies get smaller blocks to
+        stay at that level.
+        """
+        kept = vocab.counts * self._keep_probability
+        top_share = float(kept.max() / kept.sum())
+        return int(np.clip(_MAX_REPEATS_PER_BLOCK / top_share, _MIN_BLOCK_WORDS, self.batch_words))
+
     def _diverged(self, epoch: int, loss: float) -> None:
         """Drop the broken weights (so no NaN vector can be saved) and stop with advice."""
         del self.syn0_, self.syn1neg_
@@ -213,34 +245,63 @@ class Word2Vec(BaseEstimator):
                 f"but only {available / 2**30:.1f} GiB is free: raise --min-count or lower --vector-size"
             )
 
-    def _blocks(self, sentences: Iterable[list[str]], vocab: Vocabulary, rng) -> Iterator[_Block]:
-        """Encode, subsample and group whole sentences into blocks of about ``batch_words`` tokens."""
-        key_to_index = vocab.key_to_index
-        pending: list[np.ndarray] = []
-        pending_tokens = 0
-        pending_raw = 0
-        for sentence in sentences:
-            ids = np.fromiter((key_to_index.get(word, -1) for word in sentence), dtype=np.int64, count=len(sentence))
-            ids = ids[ids >= 0]
-            # Subsample before windowing, as word2vec does: dropped words widen the window.
-            ids = ids[rng.random(ids.size) < self._keep_probability[ids]]
-            pending.append(ids)
-            pending_tokens += ids.size
-            pending_raw += len(sentence)
-            if pending_tokens >= self.batch_words:
-                yield self._make_block(pending, pending_raw)
-                pending, pending_tokens, pending_raw = [], 0, 0
-        if pending:
-            yield self._make_block(pending, pending_raw)
+    def _encoded_chunks(self, sentences: Iterable[list[str]], vocab: Vocabulary) -> Iterator[_Chunk]:
+        """Word indices (-1 for words out of vocabulary) of runs of whole sentences.
 
-    @staticmethod
-    def _make_block(sentences: list[np.ndarray], raw_words: int) -> _Block:
-        lengths = np.array([s.size for s in sentences])
-        return _Block(
-            tokens=np.concatenate(sentences),
-            sentence=np.repeat(np.arange(len(sentences)), lengths),
-            raw_words=raw_words,
-        )
+        An in-memory corpus (list or tuple) is encoded once and kept as int32,
+        far smaller than its token lists; any other iterable is re-read and
+        re-encoded each epoch, so memory stays bounded by one chunk.
+        """
+        cache = getattr(self, "_chunk_cache", None)
+        if cache is not None:
+            yield from cache
+            return
+        keep = isinstance(sentences, list | tuple)
+        chunks = [] if keep else None
+        lookup = vocab.key_to_index.get
+        ids: list[int] = []
+        lengths: list[int] = []
+        for sentence in sentences:
+            ids.extend([lookup(word, -1) for word in sentence])
+            lengths.append(len(sentence))
+            if len(ids) >= _CHUNK_WORDS:
+                chunk = _Chunk(np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64))
+                if keep:
+                    chunks.append(chunk)
+                yield chunk
+                ids, lengths = [], []
+        if lengths:
+            chunk = _Chunk(np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64))
+            if keep:
+                chunks.append(chunk)
+            yield chunk
+        if keep:
+            self._chunk_cache = chunks
+
+    def _blocks(self, sentences: Iterable[list[str]], vocab: Vocabulary, rng) -> Iterator[_Block]:
+        """Subsampled blocks of whole sentences, about ``block_words_`` kept tokens each."""
+        for chunk in self._encoded_chunks(sentences, vocab):
+            sentence_of = np.repeat(np.arange(chunk.lengths.size), chunk.lengths)
+            # Drop unknown words and subsample before windowing, as word2vec does:
+            # dropped words bring farther words into the window.
+            known = chunk.ids >= 0
+            keep = known.copy()
+            keep[known] = rng.random(int(known.sum())) < self._keep_probability[chunk.ids[known]]
+            tokens, sentence_of = chunk.ids[keep], sentence_of[keep]
+            kept_before = np.concatenate(([0], np.cumsum(np.bincount(sentence_of, minlength=chunk.lengths.size))))
+            raw_before = np.concatenate(([0], np.cumsum(chunk.lengths)))
+            first = 0  # first sentence of the next block
+            while first < chunk.lengths.size:
+                # The block ends with the sentence that brings it to batch_words kept tokens.
+                last = int(np.searchsorted(kept_before, kept_before[first] + self.block_words_, side="left"))
+                last = min(max(last, first + 1), chunk.lengths.size)
+                lo, hi = kept_before[first], kept_before[last]
+                yield _Block(
+                    tokens=tokens[lo:hi],
+                    sentence=sentence_of[lo:hi],
+                    raw_words=int(raw_before[last] - raw_before[first]),
+                )
+                first = last
 
     def _train_block(self, block: _Block, lr: float, rng) -> tuple[float, int]:
         tokens = block.tokens
@@ -255,18 +316,13 @@ class Word2Vec(BaseEstimator):
             input_vectors, self.syn1neg_[tokens], self.syn1neg_[noise],
             block.sentence, windows, self.window, self.negative,
         )  # fmt: skip
-        every_token = np.arange(n_tokens)
-        step = np.full(n_tokens, -lr, dtype=np.float32)
-        scatter_add(self.syn0_, tokens, grads.grad_input, every_token, step)
-        scatter_add(self.syn1neg_, tokens, grads.grad_output, every_token, step)
-        every_noise = np.arange(noise.size)
-        scatter_add(
-            self.syn1neg_,
-            noise.ravel(),
-            grads.grad_noise.reshape(noise.size, -1),
-            every_noise,
-            step[:1].repeat(noise.size),
-        )
+        # One scatter per matrix: the output rows of the block's tokens and of its noise words together.
+        step = np.full(n_tokens + noise.size, -lr, dtype=np.float32)
+        every_row = np.arange(n_tokens + noise.size)
+        scatter_add(self.syn0_, tokens, grads.grad_input, every_row[:n_tokens], step[:n_tokens])
+        output_rows = np.concatenate((tokens, noise.ravel()))
+        output_grads = np.concatenate((grads.grad_output, grads.grad_noise.reshape(noise.size, -1)))
+        scatter_add(self.syn1neg_, output_rows, output_grads, every_row, step)
         return grads.loss, grads.pairs
 
     def _draw_noise(self, rng, shape: tuple[int, ...]) -> np.ndarray:
