@@ -323,6 +323,129 @@ def validate(
     _stdout().print(validation_table(report))
 
 
+def _read_for_experiment(data, unlabeled, text_column, label_column, progress):
+    from sentiment.data import load_reviews
+
+    with progress.task(f"Reading {data.name}"):
+        reviews = load_reviews(data, text_column=text_column, label_column=label_column)
+    for note in reviews.notes:
+        _stderr().print(f"note: {note}", highlight=False)
+    extra: list[str] = []
+    for path in unlabeled or []:
+        with progress.task(f"Reading {path.name}"):
+            extra.extend(load_reviews(path, text_column=text_column, require_labels=False).texts)
+    return reviews, extra
+
+
+Unlabeled = Annotated[list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors.")]
+
+
+@app.command()
+@_cli_errors
+def compare(
+    data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV or TSV, optionally .gz).")],
+    unlabeled: Unlabeled = None,
+    features: Annotated[str, typer.Option("--features", help="Comma list of embeddings, onehot, tfidf.")] = (
+        "embeddings,onehot"
+    ),
+    repeats: Annotated[int, typer.Option("--repeats", help="Repeats with different seeds and splits.")] = 3,
+    train_sizes: Annotated[
+        str, typer.Option("--train-sizes", help="Labelled fractions for learning curves, e.g. 0.1,0.25,0.5,1.")
+    ] = "1.0",
+    test_size: Annotated[float, typer.Option("--test-size")] = 0.2,
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    vector_size: Annotated[int, typer.Option("--vector-size")] = 100,
+    window: Annotated[int, typer.Option("--window")] = 5,
+    negative: Annotated[int, typer.Option("--negative")] = 5,
+    min_count: Annotated[int, typer.Option("--min-count")] = 5,
+    epochs: Annotated[int, typer.Option("--epochs")] = 5,
+    C: Annotated[float, typer.Option("--C")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    report: Annotated[Path | None, typer.Option("--report", help="Write report.md, results and plots here.")] = None,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+):
+    """Do embeddings beat one-hot here? Mean ± std over repeats, learning curves, rare words."""
+    from sentiment.compare import compare as run_compare
+    from sentiment.experiment_report import compare_markdown, summarise_compare, write_compare_report
+
+    progress = Progress(enabled=not quiet)
+    try:
+        sizes = tuple(float(v) for v in train_sizes.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter("--train-sizes takes fractions separated by commas, e.g. 0.1,0.5,1") from None
+    reviews, extra = _read_for_experiment(data, unlabeled, text_column, label_column, progress)
+    word2vec = {"vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
+                "epochs": epochs}  # fmt: skip
+    result = run_compare(
+        reviews, unlabeled=extra, representations=tuple(f.strip() for f in features.split(",") if f.strip()),
+        repeats=repeats, train_sizes=sizes, test_size=test_size, word2vec=word2vec, C=C, seed=seed,
+        progress=progress,
+    )  # fmt: skip
+    if report is not None:
+        write_compare_report(result, report)
+    summary = summarise_compare(result)
+    if as_json:
+        _print_json({"settings": result["settings"], "summary": summary.to_dict(orient="records")})
+        return
+    from sentiment.report import table_from_markdown
+
+    _stdout().print(table_from_markdown(compare_markdown(summary), title=f"Embeddings vs one-hot on {data.name}"))
+    if report is not None:
+        _stdout().print(f"Report written to {report}/report.md", highlight=False)
+
+
+@app.command()
+@_cli_errors
+def sweep(
+    data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV or TSV, optionally .gz).")],
+    param: Annotated[
+        list[str], typer.Option("--param", help="NAME=V1,V2,... (repeatable: the grid is their product).")
+    ],
+    report: Annotated[Path, typer.Option("--report", help="Directory for results and plots.")] = Path("sweep"),
+    unlabeled: Unlabeled = None,
+    repeats: Annotated[int, typer.Option("--repeats", help="Repeats per configuration (own seeds).")] = 3,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip configurations already in the report.")] = False,
+    intrinsic: Annotated[bool, typer.Option("--intrinsic", help="Also measure analogies and WS-353.")] = False,
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    vector_size: Annotated[int, typer.Option("--vector-size")] = 100,
+    window: Annotated[int, typer.Option("--window")] = 5,
+    negative: Annotated[int, typer.Option("--negative")] = 5,
+    min_count: Annotated[int, typer.Option("--min-count")] = 5,
+    epochs: Annotated[int, typer.Option("--epochs")] = 5,
+    C: Annotated[float, typer.Option("--C")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+):
+    """How many negative samples (or any Word2Vec parameter)? Cost and quality for each value."""
+    from sentiment.experiment_report import summarise_sweep, sweep_markdown, write_sweep_report
+    from sentiment.sweep import parse_grid
+    from sentiment.sweep import sweep as run_sweep
+
+    progress = Progress(enabled=not quiet)
+    grid = parse_grid(param)
+    reviews, extra = _read_for_experiment(data, unlabeled, text_column, label_column, progress)
+    base = {"vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
+            "epochs": epochs}  # fmt: skip
+    runs = run_sweep(
+        reviews, grid, report / "results.jsonl", unlabeled=extra, repeats=repeats, base_params=base,
+        intrinsic=intrinsic, resume=resume, C=C, seed=seed, progress=progress,
+    )  # fmt: skip
+    settings = {"data": str(data), "repeats": repeats, "base_params": base}
+    write_sweep_report(runs, report, settings)
+    summary = summarise_sweep(runs)
+    if as_json:
+        _print_json({"settings": settings, "summary": summary.to_dict(orient="records")})
+        return
+    from sentiment.report import table_from_markdown
+
+    _stdout().print(table_from_markdown(sweep_markdown(summary, list(grid)), title=f"Sweep on {data.name}"))
+    _stdout().print(f"Report written to {report}/report.md", highlight=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -16,6 +16,7 @@ __all__ = [
     "model_card",
     "predictions_table",
     "similar_table",
+    "table_from_markdown",
     "validation_markdown",
     "validation_table",
 ]
@@ -128,6 +129,18 @@ def validation_markdown(report: dict) -> str:
     lines = ["| measure | ours | gensim | ours/gensim |", "|---|---:|---:|---:|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in validation_rows(report)]
     return "\n".join(lines)
+
+
+def table_from_markdown(markdown: str, title: str = "") -> Table:
+    """A rich Table from a Markdown pipe table, so terminal and report.md show the same cells."""
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in markdown.strip().splitlines()]
+    header, alignments, body = rows[0], rows[1], rows[2:]
+    table = Table(title=title or None)
+    for name, alignment in zip(header, alignments, strict=True):
+        table.add_column(name, justify="right" if alignment.endswith(":") else "left")
+    for row in body:
+        table.add_row(*row)
+    return table
 
 
 def model_card(meta: dict) -> str:

@@ -1,0 +1,182 @@
+"""``compare``: embeddings vs one-hot (vs TF-IDF) on the same splits, repeated, with learning curves.
+
+For each repeat (its own seed and stratified held-out split) the word vectors
+are trained once, on every training text plus the unlabelled texts (labels are
+not needed for them, as in practice), and then each representation's
+classifier is fitted on growing fractions of the labelled training set. Every
+run records accuracy, macro-F1, ROC AUC, fit time, prediction throughput and
+the size the fitted model takes on disk, plus accuracy on the held-out reviews
+richest in words that are rare in the labelled training texts. Aggregation to
+mean ± std and plotting are in ``experiment_report.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sentiment.data import Reviews, split_reviews
+from sentiment.errors import DataError, TrainingError
+from sentiment.evaluate import classification_metrics
+from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
+from sentiment.progress import Progress
+from sentiment.tokenize import tokenize, tokenize_all
+from sentiment.word2vec import Word2Vec
+
+__all__ = ["REPRESENTATIONS", "compare", "rare_word_share"]
+
+REPRESENTATIONS = ("embeddings", "onehot", "tfidf")
+RARE_COUNT = 5  # a word seen fewer times than this in the labelled training texts is rare
+
+
+def rare_word_share(token_lists: list[list[str]], train_counts: Counter) -> np.ndarray:
+    """Share of each text's tokens seen fewer than ``RARE_COUNT`` times in training (unseen included).
+
+    >>> rare_word_share([["a", "b"], []], Counter({"a": 9}))
+    array([0.5, 0. ])
+    """
+    return np.array(
+        [np.mean([train_counts[w] < RARE_COUNT for w in tokens]) if tokens else 0.0 for tokens in token_lists]
+    )
+
+
+def _classifier(kind: str, C: float, word_vectors=None) -> Pipeline:
+    logistic = LogisticRegression(C=C, max_iter=2000)
+    if kind == "embeddings":
+        vectorizer = MeanEmbeddingVectorizer(word_vectors=word_vectors)
+        return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", logistic)])
+    if kind == "onehot":
+        return Pipeline([("features", one_hot_vectorizer()), ("classifier", logistic)])
+    tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
+    return Pipeline([("features", tfidf), ("classifier", logistic)])
+
+
+def model_size_bytes(pipeline: Pipeline) -> int:
+    """Bytes the fitted pipeline takes in a model directory (vectors, vocabulary, arrays)."""
+    features, classifier = pipeline[0], pipeline[-1]
+    size = classifier.coef_.nbytes + classifier.intercept_.nbytes
+    if isinstance(features, MeanEmbeddingVectorizer):
+        wv = features.wv_
+        size += sum(len(w.encode()) + 2 for w in wv.index_to_key) + wv.vectors.size * 4 + 2 * wv.vector_size * 8
+    else:
+        size += sum(len(w.encode()) + 4 for w in features.vocabulary_)  # JSON list of words
+        if hasattr(features, "idf_"):
+            size += features.idf_.nbytes
+    return int(size)
+
+
+def compare(
+    reviews: Reviews,
+    *,
+    unlabeled: list[str] | None = None,
+    representations: tuple[str, ...] = ("embeddings", "onehot"),
+    repeats: int = 3,
+    train_sizes: tuple[float, ...] = (1.0,),
+    test_size: float = 0.2,
+    word2vec: dict | None = None,
+    C: float = 1.0,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> dict:
+    """Run every representation on the same splits; returns ``{"runs": [...], "settings": {...}}``."""
+    unknown = set(representations) - set(REPRESENTATIONS)
+    if unknown:
+        raise TrainingError(f"unknown features {sorted(unknown)}: choose from {', '.join(REPRESENTATIONS)}")
+    if repeats < 1:
+        raise TrainingError("--repeats must be at least 1")
+    if not train_sizes or any(not 0 < f <= 1 for f in train_sizes):
+        raise TrainingError("--train-sizes must be fractions in (0, 1]")
+    if reviews.labels is None or len(reviews.classes) < 2:
+        raise DataError(f"{reviews.source}: need labelled reviews of at least two classes")
+    progress = progress or Progress(enabled=False)
+    unlabeled_tokens = tokenize_all(unlabeled or [])
+    runs = []
+    total = repeats * len(train_sizes) * len(representations)
+    with progress.task("Comparing representations", total=total) as bar:
+        for repeat in range(repeats):
+            run_seed = seed + repeat
+            train_part, test_part = split_reviews(reviews, test_size, run_seed)
+            train_tokens = tokenize_all(train_part.texts)
+            test_tokens = tokenize_all(test_part.texts)
+            rare_share = rare_word_share(test_tokens, Counter(w for t in train_tokens for w in t))
+            rare_rows = rare_share >= np.quantile(rare_share, 0.75)
+            word_vectors, sgns_seconds = None, 0.0
+            if "embeddings" in representations:
+                started = time.perf_counter()
+                params = {**(word2vec or {}), "seed": run_seed}
+                word_vectors = Word2Vec(**params).fit(train_tokens + unlabeled_tokens, progress=progress).wv
+                sgns_seconds = time.perf_counter() - started
+            for fraction in sorted(train_sizes):
+                labelled = _stratified_fraction(train_part, fraction, run_seed)
+                for kind in representations:
+                    runs.append(
+                        _one_run(
+                            kind,
+                            labelled,
+                            test_part,
+                            word_vectors,
+                            C,
+                            sgns_seconds if kind == "embeddings" else 0.0,
+                            rare_rows,
+                        )  # fmt: skip
+                        | {"repeat": repeat, "seed": run_seed, "train_size": fraction, "train_rows": len(labelled)}
+                    )
+                    bar.advance(1, status=f"repeat {repeat + 1}, {fraction:g} of the labels, {kind}")
+    return {
+        "settings": {
+            "data": reviews.source,
+            "representations": list(representations),
+            "repeats": repeats,
+            "train_sizes": sorted(train_sizes),
+            "test_size": test_size,
+            "unlabeled_texts": len(unlabeled_tokens),
+            "word2vec": word2vec or {},
+            "C": C,
+            "rare_word_rule": f"top quarter of held-out reviews by share of words seen < {RARE_COUNT} times in training",
+        },
+        "runs": runs,
+    }
+
+
+def _stratified_fraction(reviews: Reviews, fraction: float, seed: int) -> Reviews:
+    if fraction >= 1:
+        return reviews
+    index = np.arange(len(reviews))
+    kept, _ = train_test_split(index, train_size=fraction, random_state=seed, stratify=reviews.labels)
+    kept = np.sort(kept)
+    return Reviews(texts=[reviews.texts[i] for i in kept], labels=reviews.labels[kept], source=reviews.source)
+
+
+def _one_run(kind, labelled, test_part, word_vectors, C, sgns_seconds, rare_rows) -> dict:
+    pipeline = _classifier(kind, C, word_vectors)
+    started = time.perf_counter()
+    pipeline.fit(labelled.texts, labelled.labels)
+    fit_seconds = time.perf_counter() - started + sgns_seconds
+    started = time.perf_counter()
+    proba = pipeline.predict_proba(test_part.texts)
+    predict_seconds = time.perf_counter() - started
+    classes = pipeline[-1].classes_
+    metrics = classification_metrics(test_part.labels, proba, classes)
+    predicted = classes[proba.argmax(axis=1)]
+    return {
+        "features": kind,
+        "accuracy": metrics["accuracy"],
+        "macro_f1": metrics["macro_f1"],
+        "roc_auc": metrics["roc_auc"],
+        "rare_word_accuracy": float((predicted[rare_rows] == test_part.labels[rare_rows]).mean()),
+        "fit_seconds": fit_seconds,
+        "reviews_per_second": len(test_part) / max(predict_seconds, 1e-9),
+        "model_bytes": model_size_bytes(pipeline),
+        "confusion_matrix": metrics["confusion_matrix"],
+        "classes": metrics["classes"],
+        # Kept for ROC curves: the positive-class score of every held-out review.
+        "scores": proba[:, -1].round(5).tolist() if len(classes) == 2 else None,
+        "truth": (test_part.labels == classes[-1]).astype(int).tolist() if len(classes) == 2 else None,
+    }
