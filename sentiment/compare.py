@@ -116,18 +116,10 @@ def compare(
             for fraction in sorted(train_sizes):
                 labelled = _stratified_fraction(train_part, fraction, run_seed)
                 for kind in representations:
-                    runs.append(
-                        _one_run(
-                            kind,
-                            labelled,
-                            test_part,
-                            word_vectors,
-                            C,
-                            sgns_seconds if kind == "embeddings" else 0.0,
-                            rare_rows,
-                        )  # fmt: skip
-                        | {"repeat": repeat, "seed": run_seed, "train_size": fraction, "train_rows": len(labelled)}
-                    )
+                    sgns_cost = sgns_seconds if kind == "embeddings" else 0.0
+                    run = _one_run(kind, labelled, test_part, word_vectors, C, sgns_cost, rare_rows)
+                    run.update(repeat=repeat, seed=run_seed, train_size=fraction, train_rows=len(labelled))
+                    runs.append(run)
                     bar.advance(1, status=f"repeat {repeat + 1}, {fraction:g} of the labels, {kind}")
     return {
         "settings": {
@@ -139,7 +131,9 @@ def compare(
             "unlabeled_texts": len(unlabeled_tokens),
             "word2vec": word2vec or {},
             "C": C,
-            "rare_word_rule": f"top quarter of held-out reviews by share of words seen < {RARE_COUNT} times in training",
+            "rare_word_rule": (
+                f"top quarter of held-out reviews by share of words seen < {RARE_COUNT} times in training"
+            ),
         },
         "runs": runs,
     }

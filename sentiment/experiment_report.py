@@ -65,7 +65,8 @@ def compare_markdown(summary: pd.DataFrame) -> str:
         lines.append(
             f"| {row.train_size:g} | {_NAMES.get(row.features, row.features)} "
             f"| {_pm(row.accuracy_mean, row.accuracy_std)} | {_pm(row.macro_f1_mean, row.macro_f1_std)} "
-            f"| {_pm(row.roc_auc_mean, row.roc_auc_std)} | {_pm(row.rare_word_accuracy_mean, row.rare_word_accuracy_std)} "
+            f"| {_pm(row.roc_auc_mean, row.roc_auc_std)} "
+            f"| {_pm(row.rare_word_accuracy_mean, row.rare_word_accuracy_std)} "
             f"| {_pm(row.fit_seconds_mean, row.fit_seconds_std, 1)} | {row.reviews_per_second_mean:,.0f} "
             f"| {row.model_bytes / 1e6:.2f} |"
         )
