@@ -43,11 +43,20 @@ __all__ = ["Word2Vec"]
 
 # Refuse to allocate weight matrices taking more than this share of free memory.
 _MAX_MEMORY_SHARE = 0.8
-# Blocks shrink so that the most frequent word appears about this often in one (see _block_size).
-_MAX_REPEATS_PER_BLOCK = 12
+# Blocks shrink so that no row takes more than about this many stale steps in one (see _block_size);
+# a block that diverges anyway is retried at half the size, down to _MIN_BLOCK_WORDS.
+_STALE_STEPS_PER_BLOCK = 600
 _MIN_BLOCK_WORDS = 32
 # Sentences are encoded and subsampled this many tokens at a time.
 _CHUNK_WORDS = 100_000
+
+
+class _Diverged(Exception):
+    """A block's loss stopped being finite (internal: the epoch is retried or training stops)."""
+
+    def __init__(self, loss: float):
+        super().__init__(loss)
+        self.loss = loss
 
 
 @dataclass
@@ -158,41 +167,58 @@ class Word2Vec(BaseEstimator):
     # ------------------------------------------------------------- internals
 
     def _run_epochs(self, sentences, vocab: Vocabulary, rng, progress: Progress) -> None:
-        """The training loop: blocks in corpus order, learning rate falling by words read."""
+        """The training loop. An epoch that diverges is redone from its start with blocks half as big."""
         self.loss_history_: list[float] = []
         self.epoch_seconds_: list[float] = []
         self.words_per_second_: list[float] = []
         self.pairs_per_epoch_: list[int] = []
+        self.block_halvings_ = 0
         total_raw = vocab.total_words * self.epochs
-        done_raw = 0
         for epoch in range(self.epochs):
-            epoch_start = time.perf_counter()
-            loss_sum, pairs, epoch_raw = 0.0, 0, 0
-            with progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar:
-                for block in self._blocks(sentences, vocab, rng):
-                    # Linear decay over all epochs, by words read (as word2vec.c and gensim).
-                    lr = self.alpha - (self.alpha - self.min_alpha) * (done_raw / total_raw)
-                    with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
-                        block_loss, block_pairs = self._train_block(block, lr, rng)
-                    if not np.isfinite(block_loss):
-                        self._diverged(epoch, block_loss)
-                    loss_sum += block_loss
-                    pairs += block_pairs
-                    done_raw += block.raw_words
-                    epoch_raw += block.raw_words
-                    elapsed = time.perf_counter() - epoch_start
-                    bar.advance(
-                        block.raw_words,
-                        status=f"{epoch_raw / max(elapsed, 1e-9):,.0f} words/s  loss {loss_sum / max(pairs, 1):.4f}",
+            snapshot = (self.syn0_.copy(), self.syn1neg_.copy(), rng.bit_generator.state)
+            while True:
+                epoch_start = time.perf_counter()
+                try:
+                    loss_sum, pairs, epoch_raw = self._train_epoch(
+                        epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw
                     )
-            mean_loss = loss_sum / max(pairs, 1)
-            if not np.isfinite(mean_loss) or not np.isfinite(self.syn0_).all():
-                self._diverged(epoch, mean_loss)
+                    break
+                except _Diverged as diverged:
+                    if self.block_words_ <= _MIN_BLOCK_WORDS:
+                        self._diverged(epoch, diverged.loss)
+                    self.syn0_[:], self.syn1neg_[:] = snapshot[0], snapshot[1]
+                    rng.bit_generator.state = snapshot[2]
+                    self.block_words_ = max(_MIN_BLOCK_WORDS, self.block_words_ // 2)
+                    self.block_halvings_ += 1
             seconds = time.perf_counter() - epoch_start
-            self.loss_history_.append(mean_loss)
+            self.loss_history_.append(loss_sum / max(pairs, 1))
             self.pairs_per_epoch_.append(pairs)
             self.epoch_seconds_.append(seconds)
             self.words_per_second_.append(epoch_raw / max(seconds, 1e-9))
+
+    def _train_epoch(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw) -> tuple[float, int, int]:
+        """One pass over the corpus; raises ``_Diverged`` as soon as a block's loss is not finite."""
+        epoch_start = time.perf_counter()
+        loss_sum, pairs, epoch_raw = 0.0, 0, 0
+        with progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar:
+            for block in self._blocks(sentences, vocab, rng):
+                # Linear decay over all epochs, by words read (as word2vec.c and gensim).
+                lr = self.alpha - (self.alpha - self.min_alpha) * ((done_raw + epoch_raw) / total_raw)
+                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
+                    block_loss, block_pairs = self._train_block(block, lr, rng)
+                if not np.isfinite(block_loss):
+                    raise _Diverged(block_loss)
+                loss_sum += block_loss
+                pairs += block_pairs
+                epoch_raw += block.raw_words
+                elapsed = time.perf_counter() - epoch_start
+                bar.advance(
+                    block.raw_words,
+                    status=f"{epoch_raw / max(elapsed, 1e-9):,.0f} words/s  loss {loss_sum / max(pairs, 1):.4f}",
+                )
+        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+            raise _Diverged(float("nan"))
+        return loss_sum, pairs, epoch_raw
 
     def _check_params(self) -> None:
         checks = [
@@ -215,17 +241,23 @@ class Word2Vec(BaseEstimator):
             raise TrainingError("only skip-gram (sg=1) is implemented; CBOW (sg=0) is not")
 
     def _block_size(self, vocab: Vocabulary) -> int:
-        """Tokens per block: ``batch_words``, or fewer where words would repeat too often in one.
+        """Tokens per block: ``batch_words``, or fewer where one row would take too many stale steps.
 
-        A block is updated from its starting weights, so a word seen m times in
-        it takes m stale steps at once. On IMDB the most frequent word (after
-        subsampling) is about 1% of tokens, so 1,000-token blocks see it about
-        a dozen times and train well; tiny vocabularies get smaller blocks to
-        stay at that level.
+        A block is updated from its starting weights, so a row touched m times
+        in it takes m stale steps at once. The most touched row is the most
+        frequent word: as a token (share ``p`` after subsampling, about
+        ``2 (window + 1)`` pairs per occurrence) and as a noise word (share
+        ``q``, ``negative (window + 1)`` draws per token). Blocks are sized so
+        that this row gets about ``_STALE_STEPS_PER_BLOCK`` steps at
+        ``alpha=0.025`` (fewer at higher rates): on IMDB with gensim's defaults
+        that is about 950 tokens, and 3,000 diverged in our runs.
         """
         kept = vocab.counts * self._keep_probability
-        top_share = float(kept.max() / kept.sum())
-        return int(np.clip(_MAX_REPEATS_PER_BLOCK / top_share, _MIN_BLOCK_WORDS, self.batch_words))
+        p_top = float(kept.max() / kept.sum())
+        q_top = float(noise_distribution(vocab.counts, self.ns_exponent).max())
+        steps_per_token = (self.window + 1) * (2 * p_top + self.negative * q_top)
+        budget = _STALE_STEPS_PER_BLOCK * min(1.0, 0.025 / self.alpha)
+        return int(np.clip(budget / steps_per_token, _MIN_BLOCK_WORDS, self.batch_words))
 
     def _diverged(self, epoch: int, loss: float) -> None:
         """Drop the broken weights (so no NaN vector can be saved) and stop with advice."""
