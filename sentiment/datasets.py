@@ -277,6 +277,7 @@ def _fetch(url: str, destination: Path, progress: Progress) -> None:
             if total is not None and received != total:
                 raise DataError(f"download of {url} stopped after {received:,} of {total:,} bytes: try again")
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the response's socket
         raise DataError(f"download of {url} failed: HTTP {error.code} {error.reason}") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
         reason = getattr(error, "reason", error)
