@@ -70,8 +70,8 @@ def load_reviews(
     raw = _read_bytes(path)
     text = _decode(raw, path)
     table = _parse_table(text, path)
-    text_col = _pick_column(table, text_column, TEXT_COLUMNS, "text", path)
-    label_col = _pick_column(table, label_column, LABEL_COLUMNS, "label", path, required=require_labels)
+    text_col = pick_column(table, text_column, TEXT_COLUMNS, "text", path)
+    label_col = pick_column(table, label_column, LABEL_COLUMNS, "label", path, required=require_labels)
 
     texts = table[text_col].fillna("").astype(str).str.replace(r"<br\s*/?>", " ", regex=True, case=False)
     keep = texts.str.strip() != ""
@@ -233,20 +233,41 @@ def sniff_delimiter(path: Path, first_line: str) -> str:
     return ","
 
 
-def _pick_column(
+def pick_column(
     table: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...], role: str, path: Path, required: bool = True
 ) -> str | None:
+    """The column named ``wanted``, else the one candidate name present (case-insensitively).
+
+    Several candidates are fine when they say the same thing (IMDB's ``label``
+    1/0 and ``sentiment`` pos/neg); when they disagree the user must choose.
+    """
     by_lower = {str(c).lower(): str(c) for c in table.columns}
+    columns = list(map(str, table.columns))
     if wanted is not None:
         if wanted.lower() in by_lower:
             return by_lower[wanted.lower()]
-        raise DataError(f"{path}: no column named {wanted!r}; columns are {list(map(str, table.columns))}")
-    for name in candidates:
-        if name in by_lower:
-            return by_lower[name]
+        raise DataError(f"{path}: no column named {wanted!r}; columns are {columns}")
+    found = [by_lower[name] for name in candidates if name in by_lower]
+    if len(found) > 1:
+        values = [table[c].fillna("").astype(str).str.strip() for c in found]
+        if role == "label":
+            values = [pd.Series(_normalise_or_none(v.to_numpy())) for v in values]
+        if not all(v.equals(values[0]) for v in values[1:]):
+            raise DataError(f"{path}: columns {found} could each hold the {role} and differ: pass --{role}-column")
+    if found:
+        return found[0]
     if not required:
         return None
+    hint = ""
+    if len(columns) == 1 and any(sep in columns[0] for sep in ";|"):
+        hint = " (the file seems to use ';' or '|' between fields: save it with commas or tabs)"
     raise DataError(
-        f"{path}: cannot tell which column holds the {role} (columns: {list(map(str, table.columns))}): "
-        f"pass --{role}-column"
+        f"{path}: cannot tell which column holds the {role} (columns: {columns}){hint}: pass --{role}-column"
     )
+
+
+def _normalise_or_none(values: np.ndarray):
+    try:
+        return normalise_labels(values[values != ""])
+    except DataError:
+        return values

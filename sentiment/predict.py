@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sentiment.data import TEXT_COLUMNS, _pick_column, sniff_delimiter
+from sentiment.data import TEXT_COLUMNS, pick_column, sniff_delimiter
 from sentiment.errors import DataError
 from sentiment.model import SentimentModel
 from sentiment.progress import Progress
@@ -67,20 +67,18 @@ def predict_file(
     delimiter = sniff_delimiter(input_path, _first_line(input_path))
     output_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output_path.name}.", suffix=".tmp", dir=output_path.parent)
+    out = os.fdopen(handle, "w", encoding="utf-8", newline="")  # closed by the `with` below, or on failure
     rows = unscored = 0
     try:
-        with (
-            os.fdopen(handle, "w", encoding="utf-8", newline="") as out,
-            progress.task(f"Predicting {input_path.name}") as bar,
-        ):
-            reader = pd.read_csv(
-                input_path, sep=delimiter, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS,
-                quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL, encoding_errors="replace",
-            )  # fmt: skip
+        reader = pd.read_csv(
+            input_path, sep=delimiter, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS,
+            quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL, encoding_errors="replace",
+        )  # fmt: skip
+        with out, reader, progress.task(f"Predicting {input_path.name}") as bar:
             column = None
             for chunk in reader:
                 if column is None:
-                    column = _pick_column(chunk, text_column, TEXT_COLUMNS, "text", input_path)
+                    column = pick_column(chunk, text_column, TEXT_COLUMNS, "text", input_path)
                 texts = chunk[column].fillna("").astype(str)
                 scorable = (texts.str.strip() != "").to_numpy()
                 labels = np.full(len(chunk), "", dtype=object)
@@ -105,6 +103,7 @@ def predict_file(
     except pd.errors.EmptyDataError:
         raise DataError(f"{input_path}: the file is empty") from None
     finally:
+        out.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
     return {"input": str(input_path), "output": str(output_path), "rows": rows, "unscored": unscored}
