@@ -46,8 +46,8 @@ def test_sweep_records_every_configuration_and_resume_skips_finished_ones(shared
     assert [(r["config"]["negative"], r["repeat"]) for r in runs] == [(1, 0), (1, 1), (5, 0), (5, 1)]
     assert runs[0]["final_loss"] != runs[1]["final_loss"]  # repeats are really different runs
     assert all(0 <= r["accuracy"] <= 1 and r["sgns_seconds"] > 0 and r["words_per_second"] > 0 for r in runs)
-    # negative=5 costs more per word than negative=1
-    assert runs[2]["sgns_seconds"] + runs[3]["sgns_seconds"] > runs[0]["sgns_seconds"] + runs[1]["sgns_seconds"]
+    # more noise words per pair give a larger loss per pair (each noise term adds to it)
+    assert min(r["final_loss"] for r in runs[2:]) > max(r["final_loss"] for r in runs[:2])
 
     # Simulate an interrupted sweep: only the first two runs made it to disk.
     lines = results.read_text().splitlines()
