@@ -11,11 +11,13 @@ Differences from gensim, on purpose:
 
 * ``loss_history_`` holds the mean negative-sampling loss per pair of each
   epoch (float64), not a running total overwritten by threads;
-* the same ``seed`` gives bit-identical vectors on every run (one worker; see
-  ``workers``);
+* the same ``seed`` gives bit-identical vectors on every run (``workers`` must
+  be 1: there is no faster non-deterministic mode);
 * sentences are never truncated (gensim cuts them at 10,000 tokens);
-* noise words are drawn once per input token and shared by that token's pairs
-  (see ``sgns.py``): word2vec's gradient in expectation, at a fraction of the cost.
+* 16 neighbouring tokens share one pool of noise words (see ``sgns.py``):
+  word2vec's gradient in expectation, as matrix products;
+* updates are applied per block of about a thousand tokens (see
+  ``_block_size``), not per pair.
 
 The corpus may be any re-iterable of token lists (a list, or an object whose
 ``__iter__`` streams from disk): it is read once for the vocabulary and once
