@@ -150,6 +150,7 @@ Sample = Annotated[float, typer.Option("--sample", help="Subsampling threshold f
 Epochs = Annotated[int, typer.Option("--epochs", help="Passes of SGNS over the text.")]
 InverseRegularisation = Annotated[float, typer.Option("--C", help="Inverse regularisation strength of the classifier.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (splits, SGNS).")]
+Optimizer = Annotated[str, typer.Option("--optimizer", help="SGNS updates: sgd (word2vec's) or adagrad (row-wise).")]
 
 
 @app.command()
@@ -172,6 +173,7 @@ def train(
     sample: Sample = 1e-3,
     epochs: Epochs = 5,
     alpha: Annotated[float, typer.Option("--alpha", help="Initial SGNS learning rate.")] = 0.025,
+    optimizer: Optimizer = "sgd",
     seed: Seed = 0,
     C: InverseRegularisation = 1.0,
     download: Download = False,
@@ -193,7 +195,7 @@ def train(
             held_out = load_reviews(test, text_column=text_column, label_column=label_column)
     word2vec = {
         "vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
-        "sample": sample, "epochs": epochs, "alpha": alpha,
+        "sample": sample, "epochs": epochs, "alpha": alpha, "optimizer": optimizer,
     }  # fmt: skip
     result = train_model(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
@@ -332,6 +334,7 @@ def validate(
     min_count: MinCount = 5,
     sample: Sample = 1e-3,
     workers: Annotated[int, typer.Option("--workers", help="gensim worker threads [cores].")] = 0,
+    optimizer: Optimizer = "sgd",
     seed: Seed = 0,
     download: Download = False,
     quiet: Quiet = False,
@@ -359,7 +362,7 @@ def validate(
             labelled_reviews, _ = split_reviews(labelled_reviews, 1 - labelled_limit / len(labelled_reviews), seed)
     params = {
         "vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
-        "sample": sample, "epochs": epochs, "seed": seed,
+        "sample": sample, "epochs": epochs, "seed": seed, "optimizer": optimizer,
     }  # fmt: skip
     report = compare_to_gensim(
         sentences, params=params, labelled=labelled_reviews, workers=workers or None, progress=progress

@@ -72,6 +72,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         min_alpha: float = 0.0001,
         epochs: int = 5,
         seed: int = 1,
+        optimizer: str = "sgd",
         progress: Progress | None = None,
     ):
         self.word_vectors = word_vectors
@@ -86,11 +87,12 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         self.min_alpha = min_alpha
         self.epochs = epochs
         self.seed = seed
+        self.optimizer = optimizer
         self.progress = progress
 
     def word2vec_params(self) -> dict:
         names = ("vector_size", "window", "min_count", "negative", "ns_exponent", "sample", "alpha", "min_alpha")
-        return {name: getattr(self, name) for name in (*names, "epochs", "seed")}
+        return {name: getattr(self, name) for name in (*names, "epochs", "seed", "optimizer")}
 
     def fit(self, X, y=None):
         """Train word vectors on ``X`` (+ ``unlabeled_texts``), or take ``word_vectors``."""

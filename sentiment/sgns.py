@@ -36,7 +36,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import expit
 
-__all__ = ["NOISE_GROUP", "BlockGradients", "block_gradients", "noise_pool_size", "scatter_add", "softplus"]
+__all__ = ["NOISE_GROUP", "BlockGradients", "block_gradients", "noise_pool_size", "row_sums", "scatter_add", "softplus"]
 
 # Neighbouring tokens that share one pool of noise words (see the module docstring).
 NOISE_GROUP = 16
@@ -47,31 +47,44 @@ def softplus(z: np.ndarray) -> np.ndarray:
     return np.logaddexp(np.float32(0.0), z)
 
 
-def scatter_add(
-    matrix: np.ndarray, rows: np.ndarray, values: np.ndarray, sources: np.ndarray, scale: np.ndarray
-) -> None:
-    """``matrix[rows[i]] += scale[i] * values[sources[i]]`` for every ``i``, summing repeated rows.
+def row_sums(
+    rows: np.ndarray, values: np.ndarray, sources: np.ndarray, scale: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows and, for each, the sum of ``scale[i] * values[sources[i]]`` over ``rows[i] == row``.
 
     Plain fancy-index ``+=`` keeps only the last of repeated rows and
     ``np.add.at`` is slow on rows, so the sums are one sparse-matrix product:
     sort ``rows`` once (stably, so results are bit-identical run to run), let
     each distinct row be one CSR row whose entries pick and scale ``values``.
 
+    >>> v = np.array([[1.0], [10.0]])
+    >>> distinct, sums = row_sums(np.array([2, 0, 2]), v, np.array([0, 0, 1]), np.ones(3))
+    >>> distinct.tolist(), sums.ravel().tolist()
+    ([0, 2], [1.0, 11.0])
+    """
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    run_starts = np.flatnonzero(np.concatenate(([True], sorted_rows[1:] != sorted_rows[:-1])))
+    picker = csr_matrix(
+        (scale[order].astype(values.dtype, copy=False), sources[order], np.append(run_starts, rows.size)),
+        shape=(run_starts.size, values.shape[0]),
+    )
+    return sorted_rows[run_starts], picker @ values
+
+
+def scatter_add(
+    matrix: np.ndarray, rows: np.ndarray, values: np.ndarray, sources: np.ndarray, scale: np.ndarray
+) -> None:
+    """``matrix[rows[i]] += scale[i] * values[sources[i]]`` for every ``i``, summing repeated rows.
+
     >>> m = np.zeros((3, 1)); v = np.array([[1.0], [10.0]])
     >>> scatter_add(m, np.array([2, 0, 2]), v, np.array([0, 0, 1]), np.ones(3))
     >>> m.ravel().tolist()
     [1.0, 0.0, 11.0]
     """
-    if rows.size == 0:
-        return
-    order = np.argsort(rows, kind="stable")
-    sorted_rows = rows[order]
-    run_starts = np.flatnonzero(np.concatenate(([True], sorted_rows[1:] != sorted_rows[:-1])))
-    picker = csr_matrix(
-        (scale[order].astype(matrix.dtype, copy=False), sources[order], np.append(run_starts, rows.size)),
-        shape=(run_starts.size, values.shape[0]),
-    )
-    matrix[sorted_rows[run_starts]] += picker @ values
+    if rows.size:
+        distinct, sums = row_sums(rows, values, sources, scale)
+        matrix[distinct] += sums
 
 
 @dataclass

@@ -88,7 +88,7 @@ def _train_ours(sentences, params):
 def _train_gensim(sentences, params, workers):
     from gensim.models import Word2Vec as GensimWord2Vec
 
-    gensim_params = {k: v for k, v in params.items() if k not in ("seed", "batch_words")}
+    gensim_params = {k: v for k, v in params.items() if k not in ("seed", "batch_words", "optimizer")}
     model = GensimWord2Vec(sentences, sg=1, hs=0, workers=workers, seed=params["seed"], **gensim_params)
     return {"index_to_key": list(model.wv.index_to_key), "syn0": model.wv.vectors, "syn1neg": model.syn1neg}
 

@@ -36,8 +36,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from sentiment.errors import TrainingError
+from sentiment.optimizers import OPTIMIZERS, make_optimizer
 from sentiment.progress import Progress
-from sentiment.sgns import NOISE_GROUP, block_gradients, noise_pool_size, scatter_add
+from sentiment.sgns import NOISE_GROUP, block_gradients, noise_pool_size, row_sums
 from sentiment.vectors import WordVectors
 from sentiment.vocab import Vocabulary, build_vocab, keep_probabilities, noise_distribution
 
@@ -100,6 +101,7 @@ class Word2Vec(BaseEstimator):
         seed: int = 1,
         workers: int = 1,
         batch_words: int = 1_000,
+        optimizer: str = "sgd",
     ):
         self.vector_size = vector_size
         self.window = window
@@ -115,6 +117,7 @@ class Word2Vec(BaseEstimator):
         self.seed = seed
         self.workers = workers
         self.batch_words = batch_words
+        self.optimizer = optimizer
 
     # ------------------------------------------------------------------ API
 
@@ -156,6 +159,8 @@ class Word2Vec(BaseEstimator):
         # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
         self.syn0_ = ((rng.random((len(vocab), dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
         self.syn1neg_ = np.zeros((len(vocab), dim), dtype=np.float32)
+        self._input_optimizer = make_optimizer(self.optimizer, len(vocab))
+        self._output_optimizer = make_optimizer(self.optimizer, len(vocab))
 
         self._chunk_cache = None  # filled by the first epoch when the corpus is in memory
         try:
@@ -239,6 +244,8 @@ class Word2Vec(BaseEstimator):
         for ok, message in checks:
             if not ok:
                 raise TrainingError(message)
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainingError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
         if self.sg != 1:
             raise TrainingError("only skip-gram (sg=1) is implemented; CBOW (sg=0) is not")
 
@@ -350,13 +357,15 @@ class Word2Vec(BaseEstimator):
             input_vectors, self.syn1neg_[tokens], self.syn1neg_[noise],
             block.sentence, windows, self.window, self.negative,
         )  # fmt: skip
-        # One scatter per matrix: the output rows of the block's tokens and of its noise words together.
-        step = np.full(n_tokens + noise.size, -lr, dtype=np.float32)
+        # One update per matrix: the output rows of the block's tokens and of its noise words together.
+        ones = np.ones(n_tokens + noise.size, dtype=np.float32)
         every_row = np.arange(n_tokens + noise.size)
-        scatter_add(self.syn0_, tokens, grads.grad_input, every_row[:n_tokens], step[:n_tokens])
+        rows, sums = row_sums(tokens, grads.grad_input, every_row[:n_tokens], ones[:n_tokens])
+        self._input_optimizer.step(self.syn0_, rows, sums, lr)
         output_rows = np.concatenate((tokens, noise.ravel()))
         output_grads = np.concatenate((grads.grad_output, grads.grad_noise.reshape(noise.size, -1)))
-        scatter_add(self.syn1neg_, output_rows, output_grads, every_row, step)
+        rows, sums = row_sums(output_rows, output_grads, every_row, ones)
+        self._output_optimizer.step(self.syn1neg_, rows, sums, lr)
         return grads.loss, grads.pairs
 
     def _draw_noise(self, rng, shape: tuple[int, ...]) -> np.ndarray:

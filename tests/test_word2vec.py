@@ -140,3 +140,15 @@ def test_quality_is_on_par_with_gensim_on_real_reviews(imdb_unsup_tokens):
     ours_vs_gensim = overlap(ours_top, g0_top)
     assert gensim_vs_gensim > 0.3  # the corpus is big enough for stable neighbours
     assert ours_vs_gensim >= 0.8 * gensim_vs_gensim, (ours_vs_gensim, gensim_vs_gensim)
+
+
+def test_adagrad_trains_deterministically_and_lowers_the_loss(imdb_unsup_tokens):
+    runs = [Word2Vec(vector_size=30, epochs=2, optimizer="adagrad", seed=0).fit(imdb_unsup_tokens[:800]) for _ in "ab"]
+    assert np.array_equal(runs[0].wv.vectors, runs[1].wv.vectors)
+    first, second = runs[0].loss_history_
+    assert second < first < (1 + 5) * np.log(2)  # below all-zero vectors' loss, and still falling
+
+
+def test_unknown_optimizer_is_refused():
+    with pytest.raises(TrainingError, match="optimizer"):
+        Word2Vec(optimizer="rmsprop").fit(_toy_corpus())
