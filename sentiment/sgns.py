@@ -36,7 +36,16 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import expit
 
-__all__ = ["NOISE_GROUP", "BlockGradients", "block_gradients", "noise_pool_size", "row_sums", "scatter_add", "softplus"]
+__all__ = [
+    "NOISE_GROUP",
+    "BlockGradients",
+    "block_gradients",
+    "cbow_block_gradients",
+    "noise_pool_size",
+    "row_sums",
+    "scatter_add",
+    "softplus",
+]
 
 # Neighbouring tokens that share one pool of noise words (see the module docstring).
 NOISE_GROUP = 16
@@ -107,7 +116,7 @@ def block_gradients(
     window: int,
     negative: int,
 ) -> BlockGradients:
-    """SGNS loss and gradients for one block, given the rows it touches.
+    """Skip-gram: SGNS loss and gradients for one block, given the rows it touches.
 
     ``input_vectors[i]`` and ``output_vectors[i]`` are the input and output
     vectors of token ``i``. Tokens go in groups of ``NOISE_GROUP`` neighbours;
@@ -115,36 +124,93 @@ def block_gradients(
     for group ``g`` (``n_groups = ceil(n_tokens / NOISE_GROUP)``). Pure:
     nothing is modified.
     """
-    n_tokens, dim = input_vectors.shape
-    deltas = np.array([d for d in range(-window, window + 1) if d != 0])
-    scores, valid = _pair_scores(input_vectors, output_vectors, sentence, windows, deltas)
+    deltas = _offsets(window)
+    valid = _pair_mask(sentence, windows, deltas)
+    scores = _pair_scores(input_vectors, output_vectors, deltas)
     # d softplus(-s) / ds = sigmoid(s) - 1; slots that are not pairs get 0.
     coef = (expit(scores) - 1) * valid
     loss = float(softplus(-scores).sum(where=valid, dtype=np.float64))
-    # coef as a banded matrix: row j (context) has coef[j, k] at column j + deltas[k] (centre).
-    band = csr_matrix(
-        (coef.ravel(), np.clip(np.arange(n_tokens)[:, None] + deltas, 0, n_tokens - 1).ravel(),
-         np.arange(0, coef.size + 1, len(deltas))),
-        shape=(n_tokens, n_tokens),
-    )  # fmt: skip
+    band = _band(coef, deltas)  # row j (context) holds coef[j, k] at column j + deltas[k] (centre)
     grad_input = band @ output_vectors
     grad_output = band.T @ input_vectors
-    # How many pairs each token is the input (context) of: its noise weight.
+    # Each token meets `negative` noise words per pair it is the input (context) of.
     pairs_as_input = valid.sum(axis=1, dtype=input_vectors.dtype)
+    noise_loss, noise_grad, grad_noise = _noise_terms(input_vectors, pairs_as_input * negative, noise_vectors)
+    return BlockGradients(
+        loss + noise_loss, int(pairs_as_input.sum()), grad_input + noise_grad, grad_output, grad_noise
+    )
 
-    # Negatives: every token of a group meets every noise word of its pool,
-    # weighted so that the expected gradient is word2vec's `negative` per pair.
+
+def cbow_block_gradients(
+    input_vectors: np.ndarray,
+    output_vectors: np.ndarray,
+    noise_vectors: np.ndarray,
+    sentence: np.ndarray,
+    windows: np.ndarray,
+    window: int,
+    negative: int,
+    cbow_mean: bool = True,
+) -> BlockGradients:
+    """CBOW: the mean (or sum) ``h`` of a centre's context input vectors predicts the centre.
+
+    Arguments as ``block_gradients``. ``loss``, ``grad_output`` and
+    ``grad_noise`` are the true loss and gradients; ``grad_input`` follows
+    word2vec.c and gensim: every context word receives the whole gradient with
+    respect to ``h`` (not divided by the number of context words). ``pairs``
+    counts the centres that have at least one context word.
+    """
+    deltas = _offsets(window)
+    valid = _pair_mask(sentence, windows, deltas)
+    membership = _band(valid.astype(input_vectors.dtype), deltas)  # [context j, centre i] = 1
+    contexts = np.asarray(membership.sum(axis=0)).ravel()
+    has_context = contexts > 0
+    hidden = membership.T @ input_vectors
+    if cbow_mean:
+        hidden /= np.maximum(contexts, 1)[:, None]
+    scores = np.einsum("ij,ij->i", hidden, output_vectors)
+    coef = (expit(scores) - 1) * has_context
+    loss = float(softplus(-scores).sum(where=has_context, dtype=np.float64))
+    grad_output = coef[:, None] * hidden
+    noise_loss, noise_grad, grad_noise = _noise_terms(hidden, has_context * np.float32(negative), noise_vectors)
+    grad_hidden = coef[:, None] * output_vectors + noise_grad
+    return BlockGradients(loss + noise_loss, int(has_context.sum()), membership @ grad_hidden, grad_output, grad_noise)
+
+
+def _offsets(window: int) -> np.ndarray:
+    return np.array([d for d in range(-window, window + 1) if d != 0])
+
+
+def _band(values: np.ndarray, deltas: np.ndarray) -> csr_matrix:
+    """(n, n) sparse matrix with ``values[j, k]`` at row ``j``, column ``j + deltas[k]``.
+
+    Slots that fall outside the block are clipped onto an edge column; their
+    values are zero wherever they are not pairs, so they add nothing.
+    """
+    n_tokens = values.shape[0]
+    columns = np.clip(np.arange(n_tokens)[:, None] + deltas, 0, n_tokens - 1)
+    return csr_matrix(
+        (values.ravel(), columns.ravel(), np.arange(0, values.size + 1, len(deltas))), shape=(n_tokens, n_tokens)
+    )
+
+
+def _noise_terms(vectors: np.ndarray, noise_per_row: np.ndarray, noise_vectors: np.ndarray):
+    """Loss, gradient for ``vectors`` and gradient for ``noise_vectors`` of the negative terms.
+
+    Every row of a group meets every noise word of its pool, each weighted
+    ``noise_per_row / pool``: in expectation, ``noise_per_row`` independent
+    draws, which is what word2vec makes.
+    """
+    n_rows, dim = vectors.shape
     n_groups, pool, _ = noise_vectors.shape
     padded = n_groups * NOISE_GROUP
-    inputs = _pad_rows(input_vectors, padded).reshape(n_groups, NOISE_GROUP, dim)
-    weight = _pad_rows(pairs_as_input * np.float32(negative / pool), padded).reshape(n_groups, NOISE_GROUP, 1)
-    noise_scores = inputs @ noise_vectors.transpose(0, 2, 1)  # (n_groups, NOISE_GROUP, pool)
-    loss += float((softplus(noise_scores) * weight).sum(dtype=np.float64))
-    # d softplus(z) / dz = sigmoid(z).
-    noise_coef = expit(noise_scores) * weight
-    grad_input += (noise_coef @ noise_vectors).reshape(padded, dim)[:n_tokens]
-    grad_noise = noise_coef.transpose(0, 2, 1) @ inputs
-    return BlockGradients(loss, int(pairs_as_input.sum()), grad_input, grad_output, grad_noise)
+    grouped = _pad_rows(vectors, padded).reshape(n_groups, NOISE_GROUP, dim)
+    weight = _pad_rows(noise_per_row.astype(vectors.dtype) / np.float32(pool), padded).reshape(n_groups, NOISE_GROUP, 1)
+    noise_scores = grouped @ noise_vectors.transpose(0, 2, 1)  # (n_groups, NOISE_GROUP, pool)
+    loss = float((softplus(noise_scores) * weight).sum(dtype=np.float64))
+    noise_coef = expit(noise_scores) * weight  # d softplus(z) / dz = sigmoid(z)
+    grad_vectors = (noise_coef @ noise_vectors).reshape(padded, dim)[:n_rows]
+    grad_noise = noise_coef.transpose(0, 2, 1) @ grouped
+    return loss, grad_vectors, grad_noise
 
 
 def noise_pool_size(negative: int, window: int) -> int:
@@ -167,21 +233,34 @@ def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
     return padded
 
 
-def _pair_scores(inputs, outputs, sentence, windows, deltas) -> tuple[np.ndarray, np.ndarray]:
-    """Scores ``inputs[j] . outputs[j + d]`` for every token ``j`` and offset ``d``, and which are pairs.
+def _pair_mask(sentence: np.ndarray, windows: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """``valid[j, k]``: is (context ``j``, centre ``j + deltas[k]``) a pair?
 
-    Slot ``(j, d)`` is a pair when ``j + d`` is in the block and in ``j``'s
-    sentence, and ``|d|`` is within the reduced window of the centre ``j + d``.
-    One row-wise dot product per offset, over two shifted slices of the block.
+    It is when the centre is in the block and in ``j``'s sentence, and
+    ``|deltas[k]|`` is within the reduced window drawn for the centre.
     """
-    n_tokens = inputs.shape[0]
-    scores = np.zeros((n_tokens, len(deltas)), dtype=inputs.dtype)
+    n_tokens = sentence.shape[0]
     valid = np.zeros((n_tokens, len(deltas)), dtype=bool)
     for k, delta in enumerate(deltas):
         d = abs(int(delta))
         if d >= n_tokens:
             continue
         context, centre = (slice(None, -d), slice(d, None)) if delta > 0 else (slice(d, None), slice(None, -d))
-        np.einsum("ij,ij->i", inputs[context], outputs[centre], out=scores[context, k])
         valid[context, k] = (sentence[context] == sentence[centre]) & (windows[centre] >= d)
-    return scores, valid
+    return valid
+
+
+def _pair_scores(inputs, outputs, deltas) -> np.ndarray:
+    """``inputs[j] . outputs[j + d]`` for every token ``j`` and offset ``d`` (0 outside the block).
+
+    One row-wise dot product per offset, over two shifted slices of the block.
+    """
+    n_tokens = inputs.shape[0]
+    scores = np.zeros((n_tokens, len(deltas)), dtype=inputs.dtype)
+    for k, delta in enumerate(deltas):
+        d = abs(int(delta))
+        if d >= n_tokens:
+            continue
+        context, centre = (slice(None, -d), slice(d, None)) if delta > 0 else (slice(d, None), slice(None, -d))
+        np.einsum("ij,ij->i", inputs[context], outputs[centre], out=scores[context, k])
+    return scores

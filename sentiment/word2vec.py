@@ -4,8 +4,8 @@ The estimator owns training state (vocabulary, both weight matrices, the noise
 distribution, the learning-rate schedule, per-epoch loss); what it produces and
 what gets saved is a ``WordVectors`` (``.wv``), as in gensim's split of
 ``Word2Vec`` and ``KeyedVectors``. Parameters carry gensim's names and
-defaults, except ``sg=1``: this trainer does skip-gram only (CBOW is not
-implemented and ``sg=0`` is refused), hierarchical softmax is not offered.
+defaults, except ``sg=1``: skip-gram is the default here (``sg=0`` is CBOW,
+with gensim's ``cbow_mean``); hierarchical softmax is not offered.
 
 Differences from gensim, on purpose:
 
@@ -38,7 +38,7 @@ from sklearn.exceptions import NotFittedError
 from sentiment.errors import TrainingError
 from sentiment.optimizers import OPTIMIZERS, make_optimizer
 from sentiment.progress import Progress
-from sentiment.sgns import NOISE_GROUP, block_gradients, noise_pool_size, row_sums
+from sentiment.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, row_sums
 from sentiment.vectors import WordVectors
 from sentiment.vocab import Vocabulary, build_vocab, keep_probabilities, noise_distribution
 
@@ -98,6 +98,7 @@ class Word2Vec(BaseEstimator):
         min_alpha: float = 0.0001,
         epochs: int = 5,
         sg: int = 1,
+        cbow_mean: int = 1,
         seed: int = 1,
         workers: int = 1,
         batch_words: int = 1_000,
@@ -114,6 +115,7 @@ class Word2Vec(BaseEstimator):
         self.min_alpha = min_alpha
         self.epochs = epochs
         self.sg = sg
+        self.cbow_mean = cbow_mean
         self.seed = seed
         self.workers = workers
         self.batch_words = batch_words
@@ -246,8 +248,8 @@ class Word2Vec(BaseEstimator):
                 raise TrainingError(message)
         if self.optimizer not in OPTIMIZERS:
             raise TrainingError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if self.sg != 1:
-            raise TrainingError("only skip-gram (sg=1) is implemented; CBOW (sg=0) is not")
+        if self.sg not in (0, 1) or self.cbow_mean not in (0, 1):
+            raise TrainingError("sg must be 1 (skip-gram) or 0 (CBOW), and cbow_mean 1 (mean) or 0 (sum)")
 
     def _block_size(self, vocab: Vocabulary) -> int:
         """Tokens per block: ``batch_words``, or fewer where one row would take too many stale steps.
@@ -352,11 +354,11 @@ class Word2Vec(BaseEstimator):
         windows = rng.integers(1, self.window + 1, size=n_tokens)
         n_groups = -(-n_tokens // NOISE_GROUP)
         noise = self._draw_noise(rng, (n_groups, noise_pool_size(self.negative, self.window)))
-        input_vectors = self.syn0_[tokens]
-        grads = block_gradients(
-            input_vectors, self.syn1neg_[tokens], self.syn1neg_[noise],
-            block.sentence, windows, self.window, self.negative,
-        )  # fmt: skip
+        vectors = (self.syn0_[tokens], self.syn1neg_[tokens], self.syn1neg_[noise], block.sentence, windows)
+        if self.sg:
+            grads = block_gradients(*vectors, self.window, self.negative)
+        else:
+            grads = cbow_block_gradients(*vectors, self.window, self.negative, cbow_mean=bool(self.cbow_mean))
         # One update per matrix: the output rows of the block's tokens and of its noise words together.
         ones = np.ones(n_tokens + noise.size, dtype=np.float32)
         every_row = np.arange(n_tokens + noise.size)

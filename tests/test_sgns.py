@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sentiment.sgns import NOISE_GROUP, block_gradients, noise_pool_size, scatter_add, softplus
+from sentiment.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, scatter_add, softplus
 
 WINDOW, NEGATIVE, DIM = 3, 2, 4
 
@@ -98,3 +98,53 @@ def test_scatter_add_sums_repeated_rows_like_a_loop():
 def test_softplus_is_stable_at_extremes():
     z = np.array([-1000.0, 0.0, 1000.0], dtype=np.float32)
     assert softplus(z).tolist() == pytest.approx([0.0, np.log(2), 1000.0])
+
+
+def _cbow_loop(block, cbow_mean=True):
+    """CBOW as word2vec.c describes it, one centre at a time: loss and the context-word updates."""
+    x, y, noise = block["input_vectors"], block["output_vectors"], block["noise_vectors"]
+    sentence, windows = block["sentence"], block["windows"]
+    n, pool = len(x), noise.shape[1]
+    loss, centres, grad_input = 0.0, 0, np.zeros_like(x)
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    for i in range(n):
+        context = [j for j in range(n) if 0 < abs(i - j) <= windows[i] and sentence[i] == sentence[j]]
+        if not context:
+            continue
+        centres += 1
+        h = x[context].sum(axis=0) / (len(context) if cbow_mean else 1)
+        loss += np.log1p(np.exp(-h @ y[i]))
+        grad_h = (sigmoid(h @ y[i]) - 1) * y[i]
+        for p in range(pool):
+            z = h @ noise[i // NOISE_GROUP, p]
+            loss += NEGATIVE / pool * np.log1p(np.exp(z))
+            grad_h += NEGATIVE / pool * sigmoid(z) * noise[i // NOISE_GROUP, p]
+        grad_input[context] += grad_h  # word2vec.c: every context word gets the whole update
+    return loss, centres, grad_input
+
+
+@pytest.mark.parametrize("cbow_mean", [True, False])
+def test_cbow_loss_and_context_updates_equal_the_centre_by_centre_definition(cbow_mean):
+    block = _random_block(seed=5)
+    grads = cbow_block_gradients(**block, cbow_mean=cbow_mean)
+    loss, centres, grad_input = _cbow_loop(block, cbow_mean)
+    assert grads.pairs == centres
+    assert grads.loss == pytest.approx(loss, rel=1e-10)
+    np.testing.assert_allclose(grads.grad_input, grad_input, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, grad_field", [("output_vectors", "grad_output"), ("noise_vectors", "grad_noise")])
+def test_cbow_output_gradients_match_finite_differences(name, grad_field):
+    block = _random_block(seed=6)
+    analytic = getattr(cbow_block_gradients(**block), grad_field)
+    numeric = np.zeros_like(block[name])
+    eps = 1e-6
+    for index in np.ndindex(block[name].shape):
+        original = block[name][index]
+        block[name][index] = original + eps
+        plus = cbow_block_gradients(**block).loss
+        block[name][index] = original - eps
+        minus = cbow_block_gradients(**block).loss
+        block[name][index] = original
+        numeric[index] = (plus - minus) / (2 * eps)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)

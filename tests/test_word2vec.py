@@ -77,7 +77,7 @@ def test_learning_rate_too_high_stops_with_a_clear_error_and_no_vectors(imdb_uns
 
 @pytest.mark.parametrize("params", [
     {"vector_size": 0}, {"window": 0}, {"negative": 0}, {"epochs": 0}, {"alpha": -1.0}, {"sample": -0.1},
-    {"min_count": 0}, {"sg": 0},
+    {"min_count": 0}, {"sg": 2}, {"cbow_mean": 3},
 ])  # fmt: skip
 def test_out_of_range_parameters_are_refused(params):
     with pytest.raises(TrainingError):
@@ -152,3 +152,28 @@ def test_adagrad_trains_deterministically_and_lowers_the_loss(imdb_unsup_tokens)
 def test_unknown_optimizer_is_refused():
     with pytest.raises(TrainingError, match="optimizer"):
         Word2Vec(optimizer="rmsprop").fit(_toy_corpus())
+
+
+def test_cbow_trains_deterministically_and_lowers_the_loss(imdb_unsup_tokens):
+    runs = [Word2Vec(vector_size=30, epochs=3, sg=0, seed=0).fit(imdb_unsup_tokens[:800]) for _ in "ab"]
+    assert np.array_equal(runs[0].wv.vectors, runs[1].wv.vectors)
+    first, second, third = runs[0].loss_history_
+    assert first > second > third
+
+
+@pytest.mark.slow
+def test_cbow_quality_is_on_par_with_gensim_cbow(imdb_unsup_tokens):
+    from gensim.models import Word2Vec as GensimWord2Vec
+
+    params = dict(vector_size=50, window=5, min_count=5, negative=5, sample=1e-3, epochs=3)
+    ours = Word2Vec(sg=0, seed=0, **params).fit(imdb_unsup_tokens).wv
+    theirs = [GensimWord2Vec(imdb_unsup_tokens, sg=0, hs=0, workers=1, seed=s, **params).wv for s in (0, 1)]
+    frequent = [w for w in theirs[0].index_to_key[20:220] if w in ours]
+
+    def overlap(a, b):
+        return np.mean(
+            [len({n for n, _ in a.most_similar(w)} & {n for n, _ in b.most_similar(w)}) / 10 for w in frequent]
+        )
+
+    gensim_vs_gensim, ours_vs_gensim = overlap(theirs[0], theirs[1]), overlap(ours, theirs[0])
+    assert ours_vs_gensim >= 0.8 * gensim_vs_gensim, (ours_vs_gensim, gensim_vs_gensim)
