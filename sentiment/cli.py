@@ -67,10 +67,10 @@ def _cli_errors(command):
             sys.stderr.write(f"error: {error}\n")  # one line, never wrapped
             raise typer.Exit(1) from None
         except _Terminated:
-            _stderr().print("terminated: nothing was saved or changed", highlight=False)
+            sys.stderr.write("terminated: unfinished work was dropped; existing files are as they were\n")
             raise typer.Exit(143) from None
         except KeyboardInterrupt:
-            _stderr().print("interrupted: nothing was saved or changed", highlight=False)
+            sys.stderr.write("interrupted: unfinished work was dropped; existing files are as they were\n")
             raise typer.Exit(130) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
@@ -321,7 +321,9 @@ def similar(
 @app.command()
 @_cli_errors
 def validate(
-    corpus: Annotated[Path, typer.Argument(help="Review text to train both on (CSV/TSV/.gz, or a dataset name).")],
+    corpus: Annotated[
+        Path, typer.Argument(help="Review text to train both on (CSV/TSV/.gz, or a dataset name).")
+    ] = Path("imdb"),
     labelled: Annotated[
         Path | None, typer.Option("--labelled", help="Labelled reviews for downstream accuracy.")
     ] = None,
@@ -348,18 +350,19 @@ def validate(
     from sentiment.validate import compare_to_gensim
 
     progress = Progress(enabled=not quiet)
+    labelled_reviews = None
     if is_dataset(corpus):
         train_part, _, unsup = training_data(str(corpus), auto_download=download, progress=progress)
         texts = unsup or train_part.texts
+        labelled_reviews = train_part  # downstream accuracy on the dataset's own labels, unless --labelled
     else:
         with progress.task(f"Reading {corpus.name}"):
             texts = load_reviews(corpus, require_labels=False).texts
     sentences = tokenize_all(texts[:limit] if limit else texts)
-    labelled_reviews = None
     if labelled is not None:
         labelled_reviews, _, _ = _read_data(labelled, download=download, progress=progress)
-        if labelled_limit and len(labelled_reviews) > labelled_limit:
-            labelled_reviews, _ = split_reviews(labelled_reviews, 1 - labelled_limit / len(labelled_reviews), seed)
+    if labelled_reviews is not None and labelled_limit and len(labelled_reviews) > labelled_limit:
+        labelled_reviews, _ = split_reviews(labelled_reviews, 1 - labelled_limit / len(labelled_reviews), seed)
     params = {
         "vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
         "sample": sample, "epochs": epochs, "seed": seed, "optimizer": optimizer,
