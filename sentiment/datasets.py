@@ -75,7 +75,8 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")  # the MR files as Cornell serves them
 
 
-_IMDB_FILE = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/\d+_\d+\.txt$")
+# aclImdb/train/pos/ID_RATING.txt, also when the folder given is aclImdb itself.
+_IMDB_FILE = re.compile(r"(?:^|/)(?:aclImdb/)?(train|test)/(pos|neg|unsup)/\d+_\d+\.txt$")
 
 
 def _parse_imdb(members: Iterator[Member]) -> pd.DataFrame:

@@ -189,3 +189,14 @@ def test_real_imdb_archive_import(shared_data, cache):
     assert len(train) == 25_000 and (train.labels == "positive").sum() == 12_500
     assert test is None  # the shared copy leaves the test split out
     assert len(unsup) == 50_000
+
+
+def test_import_from_an_extracted_aclimdb_folder(tmp_path, cache):
+    for name, data in _imdb_files(n=3).items():
+        path = tmp_path / "extracted" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    for folder in (tmp_path / "extracted", tmp_path / "extracted" / "aclImdb"):
+        datasets.import_dataset("imdb", folder)
+        train, test, unsup = datasets.training_data("imdb")
+        assert (len(train), len(test), len(unsup)) == (6, 6, 3)
