@@ -1,31 +1,33 @@
-"""The skip-gram negative-sampling update for one block of tokens, in NumPy.
+"""Skip-gram and CBOW with negative sampling: loss and gradients of one block of tokens, in NumPy.
 
-A *block* is a run of whole sentences, already subsampled, as word indices
-(``tokens``), with the sentence each token belongs to (``sentence``) and the
-reduced window drawn for each token as a centre (``windows``, in 1..window).
-Following word2vec.c and gensim, a pair (centre ``i``, context ``j``) with
-``0 < |i - j| <= windows[i]`` inside one sentence trains the context's *input*
-vector to predict the centre's *output* vector, against ``negative`` noise
-words.
+A *block* is a run of whole sentences, already subsampled, as word indices,
+with the sentence each token belongs to (``sentence``) and the reduced window
+drawn for each token as a centre (``windows``, in 1..window). Following
+word2vec.c and gensim, a pair (centre ``i``, context ``j``) with
+``0 < |i - j| <= windows[i]`` inside one sentence trains, in skip-gram, the
+context's *input* vector to predict the centre's *output* vector against
+``negative`` noise words; in CBOW, the mean of all the centre's context input
+vectors predicts it.
 
 How it is vectorised (no Python loop over pairs):
 
-* positives: for each offset ``d`` in 1..window the pairs ``(i, i + d)`` and
-  ``(i + d, i)`` are two shifted slices of the block, so their scores are one
-  row-wise dot product over the whole block (``einsum('ij,ij->i')``);
-* negatives: each input token draws ``negative`` noise words once and uses them
-  for every pair it is the input of, weighted by that number of pairs. In
-  expectation this is word2vec's gradient (which draws fresh noise per pair);
-  it costs a gather of ``negative`` rows per token instead of per pair;
-* all gradients are computed from the block's starting parameters and then
-  added in one scatter per matrix, summing repeated rows (``scatter_add``).
+* pairs: for each offset ``d`` in -window..window the slots ``(j, j + d)`` are
+  two shifted slices of the block, so their scores are one row-wise dot
+  product (``einsum('ij,ij->i')``) per offset; which slots are pairs is a
+  boolean mask, and the per-pair coefficients form one banded sparse matrix,
+  so both gradients are two sparse-dense products;
+* negatives: ``NOISE_GROUP`` neighbouring tokens share one pool of noise words
+  and meet all of them in one batched matrix product, each term weighted so
+  that the expected gradient is word2vec's (``negative`` fresh draws per pair);
+* everything is computed from the block's starting weights; ``row_sums`` then
+  adds up the gradients of repeated rows for one update per matrix.
 
 The loss is the true negative-sampling loss of the block,
 ``softplus(-x·y_pos) + sum_k softplus(x·y_noise_k)`` summed over pairs (the
 noise term weighted as above), accumulated in float64.
 
 This module holds only the maths; vocabulary, sampling and the epoch loop live
-in ``word2vec.py``.
+in ``word2vec.py``, the update rules in ``optimizers.py``.
 """
 
 from __future__ import annotations
