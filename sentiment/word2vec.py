@@ -47,7 +47,7 @@ __all__ = ["Word2Vec"]
 # Refuse to allocate weight matrices taking more than this share of free memory.
 _MAX_MEMORY_SHARE = 0.8
 # Blocks shrink so that no row takes more than about this many stale steps in one (see _block_size);
-# a block that diverges anyway is retried at half the size, down to _MIN_BLOCK_WORDS.
+# a run that diverges anyway starts again with blocks half as big, down to _MIN_BLOCK_WORDS.
 _STALE_STEPS_PER_BLOCK = 600
 _MIN_BLOCK_WORDS = 32
 # Sentences are encoded and subsampled this many tokens at a time.
@@ -55,7 +55,7 @@ _CHUNK_WORDS = 100_000
 
 
 class _Diverged(Exception):
-    """A block's loss stopped being finite (internal: the epoch is retried or training stops)."""
+    """A block's loss stopped being finite (internal: training restarts with smaller blocks, or stops)."""
 
     def __init__(self, loss: float):
         super().__init__(loss)
@@ -64,7 +64,7 @@ class _Diverged(Exception):
 
 @dataclass
 class _Chunk:
-    ids: np.ndarray  # int32 word indices of consecutive sentences, -1 where out of vocabulary
+    ids: np.ndarray  # word indices of consecutive sentences, len(vocabulary) where out of vocabulary
     lengths: np.ndarray  # tokens per sentence (before any filtering)
 
 
@@ -157,48 +157,49 @@ class Word2Vec(BaseEstimator):
         self._noise_cdf = np.cumsum(noise_distribution(vocab.counts, self.ns_exponent))
         self._noise_cdf /= self._noise_cdf[-1]
         self.block_words_ = self._block_size(vocab)
-        dim = self.vector_size
-        # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
-        self.syn0_ = ((rng.random((len(vocab), dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-        self.syn1neg_ = np.zeros((len(vocab), dim), dtype=np.float32)
-        self._input_optimizer = make_optimizer(self.optimizer, len(vocab))
-        self._output_optimizer = make_optimizer(self.optimizer, len(vocab))
-
+        self.block_restarts_ = 0
         self._chunk_cache = None  # filled by the first epoch when the corpus is in memory
         try:
-            self._run_epochs(sentences, vocab, rng, progress)
+            while True:
+                try:
+                    self._initialise_weights(len(vocab), rng)
+                    self._run_epochs(sentences, vocab, rng, progress)
+                    break
+                except _Diverged as diverged:
+                    # Start again, from the same seed, with blocks half as big (see _block_size).
+                    if self.block_words_ <= _MIN_BLOCK_WORDS:
+                        self._diverged(diverged.loss)
+                    self.block_words_ = max(_MIN_BLOCK_WORDS, self.block_words_ // 2)
+                    self.block_restarts_ += 1
+                    rng = np.random.default_rng(self.seed)
         finally:
             self._chunk_cache = None
         self.training_seconds_ = time.perf_counter() - started
-        self.wv_ = WordVectors(vocab.index_to_key, self.syn0_.copy(), counts=vocab.counts)
+        self.wv_ = WordVectors(vocab.index_to_key, self.syn0_, counts=vocab.counts)  # shares syn0_, no copy
         return self
 
     # ------------------------------------------------------------- internals
 
+    def _initialise_weights(self, n_words: int, rng) -> None:
+        dim = self.vector_size
+        # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
+        self.syn0_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        self.syn1neg_ = np.zeros((n_words, dim), dtype=np.float32)
+        self._input_optimizer = make_optimizer(self.optimizer, n_words)
+        self._output_optimizer = make_optimizer(self.optimizer, n_words)
+
     def _run_epochs(self, sentences, vocab: Vocabulary, rng, progress: Progress) -> None:
-        """The training loop. An epoch that diverges is redone from its start with blocks half as big."""
+        """The training loop: ``epochs`` passes, learning rate falling linearly by words read."""
         self.loss_history_: list[float] = []
         self.epoch_seconds_: list[float] = []
         self.words_per_second_: list[float] = []
         self.pairs_per_epoch_: list[int] = []
-        self.block_halvings_ = 0
         total_raw = vocab.total_words * self.epochs
         for epoch in range(self.epochs):
-            snapshot = (self.syn0_.copy(), self.syn1neg_.copy(), rng.bit_generator.state)
-            while True:
-                epoch_start = time.perf_counter()
-                try:
-                    loss_sum, pairs, epoch_raw = self._train_epoch(
-                        epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw
-                    )
-                    break
-                except _Diverged as diverged:
-                    if self.block_words_ <= _MIN_BLOCK_WORDS:
-                        self._diverged(epoch, diverged.loss)
-                    self.syn0_[:], self.syn1neg_[:] = snapshot[0], snapshot[1]
-                    rng.bit_generator.state = snapshot[2]
-                    self.block_words_ = max(_MIN_BLOCK_WORDS, self.block_words_ // 2)
-                    self.block_halvings_ += 1
+            epoch_start = time.perf_counter()
+            loss_sum, pairs, epoch_raw = self._train_epoch(
+                epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw
+            )
             seconds = time.perf_counter() - epoch_start
             self.loss_history_.append(loss_sum / max(pairs, 1))
             self.pairs_per_epoch_.append(pairs)
@@ -270,10 +271,13 @@ class Word2Vec(BaseEstimator):
         budget = _STALE_STEPS_PER_BLOCK * min(1.0, 0.025 / self.alpha)
         return int(np.clip(budget / steps_per_token, _MIN_BLOCK_WORDS, self.batch_words))
 
-    def _diverged(self, epoch: int, loss: float) -> None:
+    def _diverged(self, loss: float) -> None:
         """Drop the broken weights (so no NaN vector can be saved) and stop with advice."""
         del self.syn0_, self.syn1neg_
-        raise TrainingError(f"training diverged in epoch {epoch + 1} (loss {loss}): lower --alpha (now {self.alpha})")
+        raise TrainingError(
+            f"training diverged (loss {loss}) even with {_MIN_BLOCK_WORDS}-token blocks: "
+            f"lower --alpha (now {self.alpha})"
+        )
 
     def _check_memory(self, vocab_size: int) -> None:
         """Refuse a vocabulary x dimensions that cannot fit, before allocating it."""
@@ -289,11 +293,12 @@ class Word2Vec(BaseEstimator):
             )
 
     def _encoded_chunks(self, sentences: Iterable[list[str]], vocab: Vocabulary) -> Iterator[_Chunk]:
-        """Word indices (-1 for words out of vocabulary) of runs of whole sentences.
+        """Word indices (``len(vocab)`` for words out of vocabulary) of runs of whole sentences.
 
-        An in-memory corpus (list or tuple) is encoded once and kept as int32,
-        far smaller than its token lists; any other iterable is re-read and
-        re-encoded each epoch, so memory stays bounded by one chunk.
+        An in-memory corpus (list or tuple) is encoded once and kept, as
+        uint16 where the vocabulary allows (2 bytes a token, far less than its
+        token lists); any other iterable is re-read and re-encoded each epoch,
+        so memory stays bounded by one chunk.
         """
         cache = getattr(self, "_chunk_cache", None)
         if cache is not None:
@@ -302,19 +307,21 @@ class Word2Vec(BaseEstimator):
         keep = isinstance(sentences, list | tuple)
         chunks = [] if keep else None
         lookup = vocab.key_to_index.get
+        unknown = len(vocab)
+        dtype = np.uint16 if unknown <= np.iinfo(np.uint16).max else np.int32
         ids: list[int] = []
         lengths: list[int] = []
         for sentence in sentences:
-            ids.extend([lookup(word, -1) for word in sentence])
+            ids.extend([lookup(word, unknown) for word in sentence])
             lengths.append(len(sentence))
             if len(ids) >= _CHUNK_WORDS:
-                chunk = _Chunk(np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64))
+                chunk = _Chunk(np.array(ids, dtype=dtype), np.array(lengths, dtype=np.int64))
                 if keep:
                     chunks.append(chunk)
                 yield chunk
                 ids, lengths = [], []
         if lengths:
-            chunk = _Chunk(np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64))
+            chunk = _Chunk(np.array(ids, dtype=dtype), np.array(lengths, dtype=np.int64))
             if keep:
                 chunks.append(chunk)
             yield chunk
@@ -327,10 +334,10 @@ class Word2Vec(BaseEstimator):
             sentence_of = np.repeat(np.arange(chunk.lengths.size), chunk.lengths)
             # Drop unknown words and subsample before windowing, as word2vec does:
             # dropped words bring farther words into the window.
-            known = chunk.ids >= 0
+            known = chunk.ids < len(vocab)
             keep = known.copy()
             keep[known] = rng.random(int(known.sum())) < self._keep_probability[chunk.ids[known]]
-            tokens, sentence_of = chunk.ids[keep], sentence_of[keep]
+            tokens, sentence_of = chunk.ids[keep].astype(np.intp), sentence_of[keep]
             kept_before = np.concatenate(([0], np.cumsum(np.bincount(sentence_of, minlength=chunk.lengths.size))))
             raw_before = np.concatenate(([0], np.cumsum(chunk.lengths)))
             first = 0  # first sentence of the next block
