@@ -129,6 +129,8 @@ def write_compare_report(result: dict, directory: str | os.PathLike) -> Path:
             )  # fmt: skip
         ax.set(title="Learning curves: held-out accuracy vs labelled data",
                xlabel="labelled training reviews used (%)", ylabel="accuracy (fraction correct)")  # fmt: skip
+        if min(sizes) < 0.1:  # small fractions would crowd the left edge
+            ax.set_xscale("log")
         ax.legend()
         ax.grid(alpha=0.3)
         plots.append(_save(fig, directory / "learning_curves.png"))
@@ -212,12 +214,13 @@ def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings:
         plots.append(_save(fig, directory / f"{metric}_vs_{x}.png"))
     flat = pd.DataFrame([{**run["config"], **{k: v for k, v in run.items() if k != "config"}} for run in runs])
     _write_atomically(directory / "results.csv", flat.to_csv(index=False))
+    fixed = {k: v for k, v in settings.get("base_params", {}).items() if k not in params}
     _write_atomically(directory / "summary.csv", summary.to_csv(index=False))
     text = [
         f"# Sweep over {', '.join(params)}",
         "",
         f"Data: `{settings.get('data')}`; {settings.get('repeats')} repeats per configuration (own seed and split "
-        f"each); other Word2Vec parameters: `{json.dumps(settings.get('base_params', {}))}`. Mean ± standard "
+        f"each); other Word2Vec parameters: `{json.dumps(fixed)}`. Mean ± standard "
         "deviation over repeats; raw runs in `results.jsonl` and `results.csv`.",
         "",
         sweep_markdown(summary, params),
