@@ -56,17 +56,21 @@ def test_loss_and_pair_count_equal_the_pair_by_pair_definition():
 def test_gradients_match_finite_differences(name, grad_field):
     block = _random_block(seed=3)
     analytic = getattr(block_gradients(**block), grad_field)
+    np.testing.assert_allclose(analytic, _numeric_gradient(block_gradients, block, name), rtol=1e-5, atol=1e-7)
+
+
+def _numeric_gradient(loss_of, block, name, eps=1e-6):
+    """Central differences of ``loss_of(**block).loss`` with respect to ``block[name]``."""
     numeric = np.zeros_like(block[name])
-    eps = 1e-6
     for index in np.ndindex(block[name].shape):
         original = block[name][index]
         block[name][index] = original + eps
-        plus = block_gradients(**block).loss
+        plus = loss_of(**block).loss
         block[name][index] = original - eps
-        minus = block_gradients(**block).loss
+        minus = loss_of(**block).loss
         block[name][index] = original
         numeric[index] = (plus - minus) / (2 * eps)
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)
+    return numeric
 
 
 def test_pairs_never_cross_sentences():
@@ -137,14 +141,4 @@ def test_cbow_loss_and_context_updates_equal_the_centre_by_centre_definition(cbo
 def test_cbow_output_gradients_match_finite_differences(name, grad_field):
     block = _random_block(seed=6)
     analytic = getattr(cbow_block_gradients(**block), grad_field)
-    numeric = np.zeros_like(block[name])
-    eps = 1e-6
-    for index in np.ndindex(block[name].shape):
-        original = block[name][index]
-        block[name][index] = original + eps
-        plus = cbow_block_gradients(**block).loss
-        block[name][index] = original - eps
-        minus = cbow_block_gradients(**block).loss
-        block[name][index] = original
-        numeric[index] = (plus - minus) / (2 * eps)
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(analytic, _numeric_gradient(cbow_block_gradients, block, name), rtol=1e-5, atol=1e-7)
