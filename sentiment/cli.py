@@ -385,6 +385,16 @@ def _read_for_experiment(data, unlabeled, text_column, label_column, download, p
     return reviews, extra
 
 
+def _representations(features: str) -> tuple[str, ...]:
+    """``"both,tfidf"`` -> ``("embeddings", "onehot", "tfidf")``: ``both`` means embeddings and one-hot."""
+    names: list[str] = []
+    for name in (f.strip() for f in features.split(",")):
+        for expanded in ("embeddings", "onehot") if name == "both" else (name,):
+            if expanded and expanded not in names:
+                names.append(expanded)
+    return tuple(names)
+
+
 Unlabeled = Annotated[list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors.")]
 
 
@@ -393,7 +403,7 @@ Unlabeled = Annotated[list[Path] | None, typer.Option("--unlabeled", help="More 
 def compare(
     data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV/TSV, optionally .gz) or a dataset name.")],
     unlabeled: Unlabeled = None,
-    features: Annotated[str, typer.Option("--features", help="Comma list of embeddings, onehot, tfidf.")] = (
+    features: Annotated[str, typer.Option("--features", help="Comma list of embeddings, onehot, both, tfidf.")] = (
         "embeddings,onehot"
     ),
     repeats: Annotated[int, typer.Option("--repeats", help="Repeats with different seeds and splits.")] = 3,
@@ -428,7 +438,7 @@ def compare(
     word2vec = {"vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
                 "epochs": epochs}  # fmt: skip
     result = run_compare(
-        reviews, unlabeled=extra, representations=tuple(f.strip() for f in features.split(",") if f.strip()),
+        reviews, unlabeled=extra, representations=_representations(features),
         repeats=repeats, train_sizes=sizes, test_size=test_size, word2vec=word2vec, C=C, seed=seed,
         progress=progress,
     )  # fmt: skip

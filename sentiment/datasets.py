@@ -23,6 +23,7 @@ import re
 import stat
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -269,12 +270,13 @@ def _fetch(url: str, destination: Path, progress: Progress) -> None:
         with urllib.request.urlopen(url, timeout=60) as response:
             total = response.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
-            received = 0
+            received, started = 0, time.perf_counter()
             with open(destination, "wb") as out, progress.task(f"Downloading {url}", total=total) as bar:
                 for block in iter(lambda: response.read(1 << 16), b""):
                     out.write(block)
                     received += len(block)
-                    bar.advance(len(block), status=f"{received / 1e6:,.1f} MB")
+                    rate = received / max(time.perf_counter() - started, 1e-9)
+                    bar.advance(len(block), status=f"{received / 1e6:,.1f} MB at {rate / 1e6:,.1f} MB/s")
             if total is not None and received != total:
                 raise DataError(f"download of {url} stopped after {received:,} of {total:,} bytes: try again")
     except urllib.error.HTTPError as error:
