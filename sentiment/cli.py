@@ -41,8 +41,9 @@ def _stdout() -> Console:
     return Console(file=sys.stdout, soft_wrap=False)
 
 
-def _stderr() -> Console:
-    return Console(file=sys.stderr)
+def _note(message: str) -> None:
+    """Something the user should hear about, on one unwrapped line of stderr."""
+    sys.stderr.write(f"note: {message}\n")
 
 
 class _Terminated(KeyboardInterrupt):
@@ -108,19 +109,17 @@ def _read_data(data: Path, *, unlabeled=None, text_column=None, label_column=Non
     from sentiment.data import load_reviews
     from sentiment.datasets import is_dataset, training_data
 
-    err = _stderr()
     if is_dataset(data):
         with progress.task(f"Loading dataset {data}"):
             reviews, held_out, extra = training_data(str(data), auto_download=download, progress=progress)
         if held_out is None:
-            err.print(f"note: this copy of {data} has no test split: holding out a stratified share of train",
-                      highlight=False)  # fmt: skip
+            _note(f"this copy of {data} has no test split: holding out a stratified share of train")
     else:
         with progress.task(f"Reading {data.name}"):
             reviews = load_reviews(data, text_column=text_column, label_column=label_column)
         held_out, extra = None, []
     for note in reviews.notes:
-        err.print(f"note: {note}", highlight=False)
+        _note(note)
     extra = list(extra)
     for path in unlabeled or []:
         with progress.task(f"Reading {path.name}"):
@@ -548,7 +547,7 @@ def datasets_download(
 
     table = download(name, mirror=mirror, progress=Progress(enabled=not quiet))
     if DATASETS[name].checksum is None:
-        _stderr().print(f"note: {name} has no published checksum; its layout was checked instead", highlight=False)
+        _note(f"{name} has no published checksum; its layout was checked instead")
     _stdout().print(f"{name} is ready: {table}", highlight=False)
 
 
