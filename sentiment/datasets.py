@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import stat
@@ -334,7 +335,8 @@ def import_dataset(name: str, path: str | os.PathLike, *, progress: Progress | N
 # ------------------------------------------------------------- loading
 
 
-def load_table(name: str, *, auto_download: bool = False, progress: Progress | None = None) -> pd.DataFrame:
+def load_table(name: str, *, auto_download: bool = False, progress: Progress | None = None) -> tuple[pd.DataFrame, str]:
+    """The cached table of a dataset and the sha256 of its file, read once."""
     spec = _spec(name)
     table_path = _table_path(name)
     if not table_path.exists():
@@ -345,39 +347,43 @@ def load_table(name: str, *, auto_download: bool = False, progress: Progress | N
             )
         download(name, progress=progress)
     try:
-        table = pd.read_csv(table_path, dtype=str, keep_default_na=False)
-    except (OSError, EOFError, pd.errors.ParserError) as error:
+        raw = table_path.read_bytes()
+        table = pd.read_csv(io.BytesIO(raw), compression="gzip", dtype=str, keep_default_na=False)
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError) as error:
         raise DataError(f"{table_path}: the cached table is damaged ({error}); download or import it again") from None
     if list(table.columns) != ["text", "label", "split"]:
         raise DataError(f"{table_path}: not a dataset table; download or import {spec.name} again")
-    return table
+    return table, hashlib.sha256(raw).hexdigest()
 
 
-def load_dataset(name: str, split: str, *, auto_download: bool = False, progress=None) -> Reviews | None:
-    """One split of a cached dataset as ``Reviews`` (``None`` when the copy has no such split)."""
-    table = load_table(name, auto_download=auto_download, progress=progress)
+def _split(table: pd.DataFrame, sha256: str, name: str, split: str) -> Reviews | None:
     rows = table[table["split"] == split]
     if rows.empty:
         return None
     labels = None if split == "unsup" else rows["label"].to_numpy(dtype=str)
-    table_path = _table_path(name)
     return Reviews(
         texts=rows["text"].tolist(),
         labels=labels,
         source=f"{name}:{split}",
-        sha256=hashlib.sha256(table_path.read_bytes()).hexdigest(),
+        sha256=sha256,
         text_column="text",
         label_column=None if labels is None else "label",
     )
 
 
+def load_dataset(name: str, split: str, *, auto_download: bool = False, progress=None) -> Reviews | None:
+    """One split of a cached dataset as ``Reviews`` (``None`` when the copy has no such split)."""
+    return _split(*load_table(name, auto_download=auto_download, progress=progress), name, split)
+
+
 def training_data(name: str, *, auto_download: bool = False, progress=None):
     """``(train, test or None, unlabelled texts)`` of a built-in dataset, for train/compare/sweep."""
-    train = load_dataset(name, "train", auto_download=auto_download, progress=progress)
+    table, sha256 = load_table(name, auto_download=auto_download, progress=progress)
+    train = _split(table, sha256, name, "train")
     if train is None:
         raise DataError(f"dataset {name!r} has no training split in this copy; import it again")
-    test = load_dataset(name, "test")
-    unsup = load_dataset(name, "unsup")
+    test = _split(table, sha256, name, "test")
+    unsup = _split(table, sha256, name, "unsup")
     return train, test, ([] if unsup is None else unsup.texts)
 
 

@@ -82,6 +82,7 @@ def _train_ours(sentences, params):
         "syn0": model.syn0_,
         "syn1neg": model.syn1neg_,
         "reported_loss": model.loss_history_[-1],
+        "counts": model.vocabulary_.counts,
     }
 
 
@@ -171,12 +172,7 @@ def compare_to_gensim(
     common = [w for w in ours_keys if w in vectors["gensim"]]
     order = {name: np.array([vectors[name].key_to_index[w] for w in common]) for name in runs}
     key_to_index = {w: i for i, w in enumerate(common)}
-    word_counts: dict[str, int] = {}
-    for sentence in sentences:
-        for word in sentence:
-            if word in key_to_index:
-                word_counts[word] = word_counts.get(word, 0) + 1
-    counts = np.array([word_counts[w] for w in common])
+    counts = runs["ours"]["counts"][order["ours"]]  # corpus counts, in the order of `common`
     rng = np.random.default_rng(params.get("seed", 0) + 1)
     sample = rng.choice(len(sentences), size=min(2000, len(sentences)), replace=False)
     sample_ids = [np.array([key_to_index[w] for w in sentences[i] if w in key_to_index]) for i in sample]
