@@ -16,18 +16,16 @@ import time
 from collections import Counter
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sentiment.data import Reviews, split_reviews
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import classification_metrics
-from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
+from sentiment.features import MeanEmbeddingVectorizer
 from sentiment.progress import Progress
-from sentiment.tokenize import tokenize, tokenize_all
+from sentiment.tokenize import tokenize_all
+from sentiment.train import build_pipeline
 from sentiment.word2vec import Word2Vec
 
 __all__ = ["REPRESENTATIONS", "compare", "rare_word_share"]
@@ -45,17 +43,6 @@ def rare_word_share(token_lists: list[list[str]], train_counts: Counter) -> np.n
     return np.array(
         [np.mean([train_counts[w] < RARE_COUNT for w in tokens]) if tokens else 0.0 for tokens in token_lists]
     )
-
-
-def _classifier(kind: str, C: float, word_vectors=None) -> Pipeline:
-    logistic = LogisticRegression(C=C, max_iter=2000)
-    if kind == "embeddings":
-        vectorizer = MeanEmbeddingVectorizer(word_vectors=word_vectors)
-        return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", logistic)])
-    if kind == "onehot":
-        return Pipeline([("features", one_hot_vectorizer()), ("classifier", logistic)])
-    tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
-    return Pipeline([("features", tfidf), ("classifier", logistic)])
 
 
 def model_size_bytes(pipeline: Pipeline) -> int:
@@ -149,7 +136,7 @@ def _stratified_fraction(reviews: Reviews, fraction: float, seed: int) -> Review
 
 
 def _one_run(kind, labelled, test_part, word_vectors, C, sgns_seconds, rare_rows) -> dict:
-    pipeline = _classifier(kind, C, word_vectors)
+    pipeline = build_pipeline(kind, C=C, word_vectors=word_vectors)
     started = time.perf_counter()
     pipeline.fit(labelled.texts, labelled.labels)
     fit_seconds = time.perf_counter() - started + sgns_seconds

@@ -19,16 +19,12 @@ import os
 import time
 from pathlib import Path
 
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-
 from sentiment.data import Reviews, split_reviews
 from sentiment.errors import DataError, SentimentError, TrainingError
 from sentiment.evaluate import classification_metrics
-from sentiment.features import MeanEmbeddingVectorizer
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
+from sentiment.train import build_pipeline
 from sentiment.word2vec import Word2Vec
 
 __all__ = ["parse_grid", "read_runs", "sweep"]
@@ -139,13 +135,7 @@ def _one_run(config, repeat, run_seed, params, train_part, test_part, corpus, in
     started = time.perf_counter()
     trainer = Word2Vec(**{**params, "seed": run_seed}).fit(corpus, progress=progress)
     sgns_seconds = time.perf_counter() - started
-    pipeline = Pipeline(
-        [
-            ("features", MeanEmbeddingVectorizer(word_vectors=trainer.wv)),
-            ("scale", StandardScaler()),
-            ("classifier", LogisticRegression(C=C, max_iter=2000)),
-        ]
-    ).fit(train_part.texts, train_part.labels)
+    pipeline = build_pipeline("embeddings", C=C, word_vectors=trainer.wv).fit(train_part.texts, train_part.labels)
     proba = pipeline.predict_proba(test_part.texts)
     metrics = classification_metrics(test_part.labels, proba, pipeline[-1].classes_)
     run = {

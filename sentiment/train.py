@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -24,6 +25,7 @@ from sentiment.evaluate import evaluate
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
 from sentiment.model import SentimentModel
 from sentiment.progress import Progress
+from sentiment.tokenize import tokenize
 
 __all__ = ["FEATURES", "TrainResult", "library_versions", "train"]
 
@@ -38,16 +40,26 @@ class TrainResult:
 
 
 def build_pipeline(
-    kind: str, *, C: float = 1.0, word2vec: dict | None = None, unlabeled=None, progress=None
+    kind: str, *, C: float = 1.0, word2vec: dict | None = None, word_vectors=None, unlabeled=None, progress=None
 ) -> Pipeline:
-    """An unfitted pipeline: ``embeddings`` (mean SGNS vectors, scaled) or ``onehot``, then logistic regression."""
+    """An unfitted pipeline ending in logistic regression.
+
+    ``embeddings``: mean SGNS vectors (trained in ``fit`` from ``word2vec``
+    parameters, or the fixed ``word_vectors``), standardised; ``onehot``: the
+    binary bag of words; ``tfidf``: sublinear TF-IDF over the same tokenizer.
+    """
     classifier = LogisticRegression(C=C, max_iter=2000)
     if kind == "embeddings":
-        vectorizer = MeanEmbeddingVectorizer(unlabeled_texts=unlabeled, progress=progress, **(word2vec or {}))
+        vectorizer = MeanEmbeddingVectorizer(
+            word_vectors=word_vectors, unlabeled_texts=unlabeled, progress=progress, **(word2vec or {})
+        )
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "onehot":
         return Pipeline([("features", one_hot_vectorizer()), ("classifier", classifier)])
-    raise TrainingError(f"unknown features {kind!r}: choose from {', '.join(FEATURES)}")
+    if kind == "tfidf":
+        tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
+        return Pipeline([("features", tfidf), ("classifier", classifier)])
+    raise TrainingError(f"unknown features {kind!r}: choose from embeddings, onehot, tfidf")
 
 
 def train(
