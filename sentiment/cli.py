@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from sentiment.errors import SentimentError
+from sentiment.outputs import check_model_dir, check_report_dir, claim_report_dir
 from sentiment.progress import Progress
 
 app = typer.Typer(
@@ -184,6 +185,7 @@ def train(
     from sentiment.report import comparison_table
     from sentiment.train import train as train_model
 
+    target = check_model_dir(output or _default_model_dir(data), inputs=[data, test, *(unlabeled or [])])
     progress = Progress(enabled=not quiet)
     reviews, held_out, extra_texts = _read_data(
         data, unlabeled=unlabeled, text_column=text_column, label_column=label_column, download=download,
@@ -200,7 +202,6 @@ def train(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
         word2vec=word2vec, C=C, seed=seed, progress=progress,
     )  # fmt: skip
-    target = output or _default_model_dir(data)
     with progress.task(f"Saving {target}"):
         result.model.save(target)
     if as_json:
@@ -433,6 +434,8 @@ def compare(
         sizes = tuple(float(v) for v in train_sizes.split(",") if v.strip())
     except ValueError:
         raise typer.BadParameter("--train-sizes takes fractions separated by commas, e.g. 0.1,0.5,1") from None
+    if report is not None:
+        check_report_dir(report, "compare", inputs=[data, *(unlabeled or [])])
     reviews, extra = _read_for_experiment(data, unlabeled, text_column, label_column, download, progress)
     word2vec = {"vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
                 "epochs": epochs}  # fmt: skip
@@ -486,7 +489,9 @@ def sweep(
 
     progress = Progress(enabled=not quiet)
     grid = parse_grid(param)
+    check_report_dir(report, "sweep", inputs=[data, *(unlabeled or [])])
     reviews, extra = _read_for_experiment(data, unlabeled, text_column, label_column, download, progress)
+    claim_report_dir(report, "sweep")  # results.jsonl is appended run by run
     base = {"vector_size": vector_size, "window": window, "negative": negative, "min_count": min_count,
             "epochs": epochs}  # fmt: skip
     runs = run_sweep(
@@ -571,11 +576,12 @@ def datasets_export(
     name: DatasetName,
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write (.csv or .csv.gz).")],
     split: Annotated[str, typer.Option("--split", help="train, test or unsup.")] = "train",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")] = False,
 ):
     """Write one split of a cached dataset as a CSV with text and label columns."""
     from sentiment.datasets import export
 
-    rows = export(name, split, output)
+    rows = export(name, split, output, overwrite=overwrite)
     _stdout().print(f"Wrote {rows:,} rows to {output}", highlight=False)
 
 

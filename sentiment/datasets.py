@@ -37,6 +37,7 @@ import pandas as pd
 
 from sentiment.data import NEGATIVE, POSITIVE, Reviews
 from sentiment.errors import DataError
+from sentiment.outputs import apply_umask, check_output_file
 from sentiment.progress import Progress
 
 __all__ = [
@@ -242,6 +243,7 @@ def _store(spec: Dataset, table: pd.DataFrame) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=".table.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     try:
+        apply_umask(temporary)
         table.to_csv(temporary, index=False, compression="gzip")
         os.replace(temporary, target)
     finally:
@@ -387,17 +389,30 @@ def training_data(name: str, *, auto_download: bool = False, progress=None):
     return train, test, ([] if unsup is None else unsup.texts)
 
 
-def export(name: str, split: str, output: str | os.PathLike) -> int:
-    """Write one split as a CSV (text,label); returns the number of rows."""
+def export(name: str, split: str, output: str | os.PathLike, *, overwrite: bool = False) -> int:
+    """Write one split as a CSV (text,label; gzip when the name ends in .gz); returns the number of rows.
+
+    The output may not lie inside the dataset cache, and an existing file is
+    replaced only with ``overwrite`` (``outputs.py`` has the rule).
+    """
+    output = check_output_file(output, overwrite=overwrite)
+    cache = data_home().resolve()
+    if output.resolve() == cache or cache in output.resolve().parents:
+        raise DataError(f"{output}: is inside the dataset cache {data_home()}; export to a path outside it")
     reviews = load_dataset(name, split)
     if reviews is None:
         raise DataError(f"dataset {name!r} has no split {split!r} in this copy")
     frame = pd.DataFrame({"text": reviews.texts})
     if reviews.labels is not None:
         frame["label"] = reviews.labels
-    output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_name(f".{output.name}.tmp")
-    frame.to_csv(temporary, index=False, compression="gzip" if output.name.endswith(".gz") else None)
-    os.replace(temporary, output)
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(handle)
+    try:
+        apply_umask(temporary)
+        frame.to_csv(temporary, index=False, compression="gzip" if output.name.endswith(".gz") else None)
+        os.replace(temporary, output)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
     return len(frame)

@@ -4,8 +4,9 @@ A report directory holds ``report.md``, the raw runs (``results.json``), the
 aggregated table (``summary.csv``) and PNG plots (matplotlib, Agg backend):
 metric vs parameter with error bars, training time vs parameter, learning
 curves, confusion matrices and ROC curves. Every plot has a title, labelled
-axes with units and a legend. This module only reshapes and draws what the
-experiments measured.
+axes with units and a legend. A report directory is marked as the command's
+when first written (``outputs.py``), and only such a directory is written
+into again. This module only reshapes and draws what the experiments measured.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from sentiment.outputs import claim_report_dir
 
 __all__ = ["summarise_compare", "summarise_sweep", "write_compare_report", "write_sweep_report"]
 
@@ -115,8 +118,7 @@ def _write_atomically(path: Path, text: str) -> None:
 def write_compare_report(result: dict, directory: str | os.PathLike) -> Path:
     """report.md, results.json, summary.csv and plots for a ``compare`` result."""
     plt = _pyplot()
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = claim_report_dir(directory, "compare")
     summary = summarise_compare(result)
     plots = []
     sizes = sorted(summary["train_size"].unique())
@@ -185,7 +187,7 @@ def write_compare_report(result: dict, directory: str | os.PathLike) -> Path:
 def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings: dict) -> Path:
     """report.md, results.csv, summary.csv and plots for ``sweep`` runs (results.jsonl is already there)."""
     plt = _pyplot()
-    directory = Path(directory)
+    directory = claim_report_dir(directory, "sweep")
     summary = summarise_sweep(runs)
     params = list(runs[0]["config"])
     x, others = params[0], params[1:]

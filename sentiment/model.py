@@ -16,7 +16,9 @@ The directory (``FORMAT_VERSION`` 1) contains only files that cannot run code:
 
 Arrays are read with ``allow_pickle=False`` and checked against the shapes in
 meta.json. Saving writes a sibling temporary directory and swaps it in, so an
-interrupted save leaves the previous model whole. Training is ``train.py``'s job.
+interrupted save leaves the previous model whole; it replaces only an empty
+directory or another model, and deletes only the old model's own files (the
+rule is in ``outputs.py``). Training is ``train.py``'s job.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sentiment.errors import ModelError
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
+from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
 from sentiment.vectors import WordVectors
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
@@ -79,15 +82,25 @@ class SentimentModel:
     # ----------------------------------------------------------------- save
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model directory atomically (see the module docstring)."""
-        target = Path(path)
+        """Write the model directory atomically; see ``outputs.py`` for what may be replaced.
+
+        ``path`` must be new, empty, or a sentiment model directory. The new
+        model is written to a sibling temporary directory and swapped in; only
+        then are the old model's known files removed.
+        """
+        target = check_model_dir(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        old_model = None
         try:
+            apply_umask(staging, directory=True)
             self._write(staging)
-            _swap_into_place(staging, target)
+            old_model = _swap_into_place(staging, target)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)  # the new files on failure, the old model on success
+            if old_model is None:
+                shutil.rmtree(staging, ignore_errors=True)  # only the new files this call wrote
+        if old_model is not None:
+            remove_model_files(old_model)
         return target
 
     def _write(self, directory: Path) -> None:
@@ -217,19 +230,17 @@ def _read_npz(path: Path, expected: dict) -> dict[str, np.ndarray]:
 _RENAME_EXCHANGE = 2
 
 
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Make ``staging`` appear at ``target``; the old target (if any) ends up at ``staging``.
+def _swap_into_place(staging: Path, target: Path) -> Path | None:
+    """Make ``staging`` appear at ``target``; return where the old target now is (None if there was none).
 
     On Linux ``renameat2(RENAME_EXCHANGE)`` swaps the two directories in one
-    atomic step, so ``target`` is never missing or half-written. Elsewhere the
-    old model is first renamed aside, then the new one renamed in.
+    atomic step, so ``target`` is never missing or half-written and the old
+    model lands at ``staging``. Elsewhere the old model is first renamed aside,
+    then the new one renamed in (and the old one put back if that fails).
     """
     if not target.exists():
         os.rename(staging, target)
-        staging.mkdir()  # the caller removes it
-        return
-    if not target.is_dir():
-        raise ModelError(f"{target}: exists and is not a model directory; choose another output path")
+        return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -237,8 +248,12 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         renameat2 = None
     at_fdcwd = -100
     if renameat2 is not None and renameat2(at_fdcwd, bytes(staging), at_fdcwd, bytes(target), _RENAME_EXCHANGE) == 0:
-        return
+        return staging
     aside = staging.with_name(staging.name + ".old")
     os.rename(target, aside)
-    os.rename(staging, target)
-    os.rename(aside, staging)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(aside, target)
+        raise
+    return aside
