@@ -10,11 +10,14 @@ tokenizer. Classifiers and persistence are ``model.py``'s job.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize, tokenize_all
 from sentiment.vectors import WordVectors
@@ -57,42 +60,16 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
     texts: pass those to ``transform``).
     """
 
-    def __init__(
-        self,
-        *,
-        word_vectors: WordVectors | None = None,
-        unlabeled_texts=None,
-        vector_size: int = 100,
-        window: int = 5,
-        min_count: int = 5,
-        negative: int = 5,
-        ns_exponent: float = 0.75,
-        sample: float = 1e-3,
-        alpha: float = 0.025,
-        min_alpha: float = 0.0001,
-        epochs: int = 5,
-        seed: int = 1,
-        optimizer: str = "sgd",
-        progress: Progress | None = None,
-    ):
-        self.word_vectors = word_vectors
-        self.unlabeled_texts = unlabeled_texts
-        self.vector_size = vector_size
-        self.window = window
-        self.min_count = min_count
-        self.negative = negative
-        self.ns_exponent = ns_exponent
-        self.sample = sample
-        self.alpha = alpha
-        self.min_alpha = min_alpha
-        self.epochs = epochs
-        self.seed = seed
-        self.optimizer = optimizer
-        self.progress = progress
+    __init__ = keyword_init(
+        inspect.Parameter("word_vectors", inspect.Parameter.KEYWORD_ONLY, default=None),
+        inspect.Parameter("unlabeled_texts", inspect.Parameter.KEYWORD_ONLY, default=None),
+        *as_parameters(WORD2VEC_PARAMS),  # gensim's names and defaults, declared once in embeddings/params.py
+        inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None),
+    )
 
     def word2vec_params(self) -> dict:
-        names = ("vector_size", "window", "min_count", "negative", "ns_exponent", "sample", "alpha", "min_alpha")
-        return {name: getattr(self, name) for name in (*names, "epochs", "seed", "optimizer")}
+        """This transformer's settings for ``Word2Vec``."""
+        return {p.name: getattr(self, p.name) for p in WORD2VEC_PARAMS}
 
     def fit(self, X, y=None):
         """Train word vectors on ``X`` (+ ``unlabeled_texts``), or take ``word_vectors``."""

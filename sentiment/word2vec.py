@@ -35,8 +35,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from sentiment.embeddings.params import PARAMS, WORD2VEC_PARAMS, as_parameters, check_word2vec_params, keyword_init
 from sentiment.errors import TrainingError
-from sentiment.optimizers import OPTIMIZERS, make_optimizer
+from sentiment.optimizers import make_optimizer
 from sentiment.progress import Progress
 from sentiment.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, row_sums
 from sentiment.vectors import WordVectors
@@ -84,42 +85,8 @@ class Word2Vec(BaseEstimator):
     ((3, 8), 'float32')
     """
 
-    def __init__(
-        self,
-        *,
-        vector_size: int = 100,
-        window: int = 5,
-        min_count: int = 5,
-        max_vocab_size: int | None = None,
-        negative: int = 5,
-        ns_exponent: float = 0.75,
-        sample: float = 1e-3,
-        alpha: float = 0.025,
-        min_alpha: float = 0.0001,
-        epochs: int = 5,
-        sg: int = 1,
-        cbow_mean: int = 1,
-        seed: int = 1,
-        workers: int = 1,
-        batch_words: int = 1_000,
-        optimizer: str = "sgd",
-    ):
-        self.vector_size = vector_size
-        self.window = window
-        self.min_count = min_count
-        self.max_vocab_size = max_vocab_size
-        self.negative = negative
-        self.ns_exponent = ns_exponent
-        self.sample = sample
-        self.alpha = alpha
-        self.min_alpha = min_alpha
-        self.epochs = epochs
-        self.sg = sg
-        self.cbow_mean = cbow_mean
-        self.seed = seed
-        self.workers = workers
-        self.batch_words = batch_words
-        self.optimizer = optimizer
+    # Parameters, defaults and checks: ``embeddings/params.py`` (gensim's names).
+    __init__ = keyword_init(*as_parameters(WORD2VEC_PARAMS))
 
     # ------------------------------------------------------------------ API
 
@@ -231,26 +198,7 @@ class Word2Vec(BaseEstimator):
         return loss_sum, pairs, epoch_raw
 
     def _check_params(self) -> None:
-        checks = [
-            (isinstance(self.vector_size, int) and self.vector_size >= 1, "vector_size must be an integer >= 1"),
-            (isinstance(self.window, int) and self.window >= 1, "window must be an integer >= 1"),
-            (isinstance(self.min_count, int) and self.min_count >= 1, "min_count must be an integer >= 1"),
-            (isinstance(self.negative, int) and self.negative >= 1, "negative must be an integer >= 1"),
-            (isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an integer >= 1"),
-            (0 < self.alpha <= 10, "alpha must be in (0, 10]"),
-            (0 <= self.min_alpha <= self.alpha, "min_alpha must be in [0, alpha]"),
-            (self.sample >= 0, "sample must be >= 0"),
-            (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
-            (self.workers == 1, "workers must be 1: the NumPy trainer is single-threaded and deterministic"),
-            (isinstance(self.batch_words, int) and self.batch_words >= 1, "batch_words must be an integer >= 1"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise TrainingError(message)
-        if self.optimizer not in OPTIMIZERS:
-            raise TrainingError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if self.sg not in (0, 1) or self.cbow_mean not in (0, 1):
-            raise TrainingError("sg must be 1 (skip-gram) or 0 (CBOW), and cbow_mean 1 (mean) or 0 (sum)")
+        check_word2vec_params({name: getattr(self, name) for name in PARAMS})
 
     def _block_size(self, vocab: Vocabulary) -> int:
         """Tokens per block: ``batch_words``, or fewer where one row would take too many stale steps.
