@@ -60,6 +60,11 @@ class SentimentModel:
         return self.pipelines[self.primary][-1].classes_
 
     @property
+    def label_mapping(self) -> dict[str, str] | None:
+        """Label spelling -> class as in training (meta.json); ``None`` for models saved before it was kept."""
+        return self.meta.get("data", {}).get("label_mapping")
+
+    @property
     def baseline(self) -> str | None:
         """The other pipeline's name, if the model has one."""
         return next((kind for kind in self.pipelines if kind != self.primary), None)
