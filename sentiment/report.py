@@ -43,9 +43,9 @@ def comparison_table(metrics: dict[str, dict], fit_seconds: dict[str, float] | N
     return table
 
 
-def evaluation_tables(metrics: dict[str, dict]) -> list[Table]:
+def evaluation_tables(metrics: dict[str, dict], title: str = "Held-out evaluation") -> list[Table]:
     """The comparison table, then per-class scores and the confusion matrix of each pipeline."""
-    tables = [comparison_table(metrics, title="Held-out evaluation")]
+    tables = [comparison_table(metrics, title=title)]
     for kind, m in metrics.items():
         per_class = Table(title=f"{_NAMES.get(kind, kind)}: per class")
         for column in ("class", "precision", "recall", "F1", "support"):
