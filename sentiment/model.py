@@ -37,6 +37,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sentiment.errors import ModelError
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
+from sentiment.tokenize import tokenize
 from sentiment.vectors import WordVectors
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
@@ -80,6 +81,14 @@ class SentimentModel:
 
     def predict(self, texts, kind: str | None = None) -> np.ndarray:
         return self.pipelines[kind or self.primary].predict(_as_text_list(texts))
+
+    def known_words(self, texts, kind: str | None = None) -> np.ndarray:
+        """How many of each text's tokens the pipeline knows; with none, its prediction is only a prior."""
+        features = self.pipelines[kind or self.primary][0]
+        embedded = isinstance(features, MeanEmbeddingVectorizer)
+        vocabulary = features.wv_.key_to_index if embedded else features.vocabulary_
+        counts = [sum(token in vocabulary for token in tokenize(text)) for text in _as_text_list(texts)]
+        return np.array(counts, dtype=np.int64)
 
     # ----------------------------------------------------------------- save
 
