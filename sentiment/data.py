@@ -17,6 +17,7 @@ Built-in datasets are ``datasets.py``'s job; tokenizing is ``tokenize.py``'s.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -38,6 +39,7 @@ __all__ = [
     "Encoding",
     "Reviews",
     "detect_encoding",
+    "is_headerless",
     "label_mapping",
     "load_reviews",
     "normalise_labels",
@@ -411,10 +413,7 @@ def _parse_table(text: str, path: Path) -> pd.DataFrame:
     if len(set(lowered)) != len(lowered) or any(c.rsplit(".", 1)[0].lower() in lowered for c in columns if "." in c):
         duplicates = sorted({c for c in lowered if lowered.count(c) > 1} or {c for c in columns if "." in c})
         raise DataError(f"{path}: duplicate column names {duplicates}: rename them")
-    looks_like_data = lowered[-1].strip() in _POSITIVE_SPELLINGS | _NEGATIVE_SPELLINGS and not set(lowered) & set(
-        TEXT_COLUMNS + LABEL_COLUMNS
-    )
-    if len(columns) == 2 and delimiter == "\t" and looks_like_data:
+    if is_headerless(columns, delimiter):
         # No header, as in the UCI sentence files (text<TAB>label): the first row is data.
         table = pd.read_csv(
             io.StringIO(text), sep=delimiter, header=None, names=["text", "label"], dtype=str,
@@ -425,7 +424,7 @@ def _parse_table(text: str, path: Path) -> pd.DataFrame:
     return table
 
 
-def sniff_quoting(text: str, delimiter: str) -> int:
+def sniff_quoting(text, delimiter: str) -> int:
     r"""``csv.QUOTE_MINIMAL`` for CSV, and for TSV whose quoted fields are well-formed; else ``QUOTE_NONE``.
 
     Python's csv module writes TSV with quoted fields (doubled quotes, embedded newlines); the UCI sentence
@@ -436,16 +435,43 @@ def sniff_quoting(text: str, delimiter: str) -> int:
     True
     >>> sniff_quoting('text\tlabel\n" But "Storm" is bad.\t0\n', "\t") == csv.QUOTE_NONE
     True
+
+    ``text`` is the whole text, or an iterable of its lines (read once) for files too big to hold.
     """
     if delimiter != "\t":
         return csv.QUOTE_MINIMAL
-    if not re.search(r'(?:^|\t)"', text, flags=re.MULTILINE):
-        return csv.QUOTE_NONE  # no field starts with a quote: both readings agree
+    if isinstance(text, str):
+        if not re.search(r'(?:^|\t)"', text, flags=re.MULTILINE):
+            return csv.QUOTE_NONE  # no field starts with a quote: both readings agree
+        text = io.StringIO(text, newline="")
     try:
-        widths = {len(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True) if row}
+        with _no_field_size_limit():
+            widths = {len(row) for row in csv.reader(text, delimiter="\t", strict=True) if row}
     except csv.Error:
         return csv.QUOTE_NONE
     return csv.QUOTE_MINIMAL if len(widths) == 1 else csv.QUOTE_NONE
+
+
+@contextlib.contextmanager
+def _no_field_size_limit():
+    """csv refuses fields over 128 KiB by default; a review may be longer (the C limit is the real one)."""
+    previous = csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def is_headerless(first_row: list[str], delimiter: str) -> bool:
+    """Whether a first row is data, as in the UCI sentence files: two tab-separated fields, the last a label."""
+    lowered = [str(c).strip().lower() for c in first_row]
+    looks_like_data = bool(lowered) and lowered[-1] in _POSITIVE_SPELLINGS | _NEGATIVE_SPELLINGS
+    return (
+        len(lowered) == 2
+        and delimiter == "\t"
+        and looks_like_data
+        and not set(lowered) & set(TEXT_COLUMNS + LABEL_COLUMNS)
+    )
 
 
 def sniff_delimiter(path: Path, first_line: str) -> str:
