@@ -285,11 +285,16 @@ def predict(
     loaded = SentimentModel.load(model)
     if input_file is not None:
         summary = predict_file(loaded, input_file, output_file, text_column=text_column, progress=progress)
+        for note in summary["notes"]:
+            _note(note)
         if as_json:
             _print_json(summary)
         else:
+            rows, unscored, unknown = summary["rows"], summary["unscored"], summary["no_known_word"]
+            unknown_part = f"; {unknown:,} with no known word" if unknown else ""
             _stdout().print(
-                f"Wrote {summary['rows']:,} rows to {output_file} ({summary['unscored']:,} unscored: empty text)",
+                f"Wrote {rows:,} {'row' if rows == 1 else 'rows'} to {output_file} "
+                f"({unscored:,} unscored: empty text{unknown_part})",
                 highlight=False,
             )
         return
@@ -297,9 +302,7 @@ def predict(
     if as_json:
         _print_json({"predictions": predictions})
         return
-    _stdout().print(
-        predictions_table(texts, [p["label"] for p in predictions], [p["probability"] for p in predictions])
-    )
+    _stdout().print(predictions_table(predictions))
 
 
 @app.command()
