@@ -45,7 +45,8 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: np.nd
     elif len(classes) == 2:
         auc = float(roc_auc_score(y_true == classes[1], proba[:, 1]))
     else:
-        auc = float(roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels))
+        # One-vs-rest macro AUC over the classes present (what sklearn's ovr averages, when all are present).
+        auc = float(np.mean([roc_auc_score(y_true == c, proba[:, i]) for i, c in enumerate(classes) if present[i]]))
     return {
         "n": len(y_true),
         "accuracy": float(accuracy_score(y_true, y_pred)),
