@@ -296,6 +296,7 @@ def predict(
                 f"Wrote {rows:,} {'row' if rows == 1 else 'rows'} to {output_file} "
                 f"({unscored:,} unscored: empty text{unknown_part})",
                 highlight=False,
+                soft_wrap=True,  # one line, however long the path
             )
         return
     predictions = predict_texts(loaded, texts)
