@@ -223,10 +223,13 @@ def evaluate(
     quiet: Quiet = False,
     as_json: AsJson = False,
 ):
-    """Score a saved model and its baseline on labelled DATA (a file, or a dataset's test split)."""
-    from sentiment.data import split_reviews
-    from sentiment.datasets import is_dataset
+    """Score a saved model and its baseline on labelled DATA (a file, or a dataset's test split).
+
+    Labels are read with the model's own mapping. If DATA is what the model was trained on, only the rows
+    it held out are scored; if those cannot be found again, the scores are flagged as on trained-on rows.
+    """
     from sentiment.evaluate import evaluate as evaluate_model
+    from sentiment.evaluate import unseen_rows
     from sentiment.model import SentimentModel
     from sentiment.report import evaluation_tables
 
@@ -236,17 +239,26 @@ def evaluate(
     reviews, held_out, _ = _read_data(
         data, text_column=text_column, label_column=label_column, download=download, progress=progress
     )
+    selection = {"rows": "all", "trained_on": False, "note": None}
     if held_out is not None:
-        reviews = held_out  # a built-in dataset: score on its test split
-    elif is_dataset(data):
-        _, reviews = split_reviews(reviews, 0.2, 0)  # no test split: the share `train` holds out by default
+        reviews = held_out  # a built-in dataset: score on its test split, which training never sees
+    else:
+        reviews, selection = unseen_rows(loaded, reviews)
+    reviews = reviews.relabelled(loaded.label_mapping, loaded.classes_.tolist())
+    notes = reviews.notes + [selection["note"]] * bool(selection["note"])
+    for note in notes:
+        _note(note)
     with progress.task(f"Scoring {len(reviews):,} reviews"):
         metrics = evaluate_model(loaded, reviews)
     if as_json:
-        _print_json({"model": str(model), "data": str(data), "metrics": metrics})
+        _print_json({
+            "model": str(model), "data": str(data), "rows": selection["rows"], "trained_on": selection["trained_on"],
+            "notes": notes, "metrics": metrics,
+        })  # fmt: skip
         return
     out = _stdout()
-    for table in evaluation_tables(metrics):
+    title = "Evaluation on rows the model was trained on" if selection["trained_on"] else "Held-out evaluation"
+    for table in evaluation_tables(metrics, title=title):
         out.print(table)
 
 
@@ -274,21 +286,25 @@ def predict(
     loaded = SentimentModel.load(model)
     if input_file is not None:
         summary = predict_file(loaded, input_file, output_file, text_column=text_column, progress=progress)
+        for note in summary["notes"]:
+            _note(note)
         if as_json:
             _print_json(summary)
         else:
+            rows, unscored, unknown = summary["rows"], summary["unscored"], summary["no_known_word"]
+            unknown_part = f"; {unknown:,} with no known word" if unknown else ""
             _stdout().print(
-                f"Wrote {summary['rows']:,} rows to {output_file} ({summary['unscored']:,} unscored: empty text)",
+                f"Wrote {rows:,} {'row' if rows == 1 else 'rows'} to {output_file} "
+                f"({unscored:,} unscored: empty text{unknown_part})",
                 highlight=False,
+                soft_wrap=True,  # one line, however long the path
             )
         return
     predictions = predict_texts(loaded, texts)
     if as_json:
         _print_json({"predictions": predictions})
         return
-    _stdout().print(
-        predictions_table(texts, [p["label"] for p in predictions], [p["probability"] for p in predictions])
-    )
+    _stdout().print(predictions_table(predictions))
 
 
 @app.command()

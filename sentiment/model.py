@@ -40,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from sentiment.errors import ModelError
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
+from sentiment.tokenize import tokenize
 from sentiment.vectors import WordVectors
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
@@ -63,6 +64,11 @@ class SentimentModel:
         return self.pipelines[self.primary][-1].classes_
 
     @property
+    def label_mapping(self) -> dict[str, str] | None:
+        """Label spelling -> class as in training (meta.json); ``None`` for models saved before it was kept."""
+        return self.meta.get("data", {}).get("label_mapping")
+
+    @property
     def baseline(self) -> str | None:
         """The other pipeline's name, if the model has one."""
         return next((kind for kind in self.pipelines if kind != self.primary), None)
@@ -78,6 +84,14 @@ class SentimentModel:
 
     def predict(self, texts, kind: str | None = None) -> np.ndarray:
         return self.pipelines[kind or self.primary].predict(_as_text_list(texts))
+
+    def known_words(self, texts, kind: str | None = None) -> np.ndarray:
+        """How many of each text's tokens the pipeline knows; with none, its prediction is only a prior."""
+        features = self.pipelines[kind or self.primary][0]
+        embedded = isinstance(features, MeanEmbeddingVectorizer)
+        vocabulary = features.wv_.key_to_index if embedded else features.vocabulary_
+        counts = [sum(token in vocabulary for token in tokenize(text)) for text in _as_text_list(texts)]
+        return np.array(counts, dtype=np.int64)
 
     # ----------------------------------------------------------------- save
 

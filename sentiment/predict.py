@@ -1,52 +1,145 @@
 """Predictions for a list of texts, or for every row of a file, streamed in chunks.
 
+``predict_texts`` labels texts and says when a label means little: ``empty
+text`` (no label) or ``no known word`` (the model's prior, nothing more).
 ``predict_file`` reads its input in chunks so memory does not grow with the
-file, keeps every input column, adds ``predicted_label`` and
-``predicted_probability``, marks rows it cannot score (empty text) in
-``prediction_note`` instead of dropping them, and writes a temporary file next
-to the output that is renamed into place only when complete.
+file, and writes every input record back byte for byte (same encoding,
+quoting, delimiter and line endings; gzip if the output name ends in
+``.gz``) followed by ``predicted_label``, ``predicted_probability`` and
+``prediction_note``: one output row per input record, blank ones included. It
+reads what ``load_reviews`` reads (encodings, TSV quoting, headerless UCI
+files), and writes a temporary file next to the output that is renamed into
+place only when complete. The input's own columns are parsed only to find the
+text; they are never rewritten.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
+import io
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sentiment.data import TEXT_COLUMNS, pick_column, sniff_delimiter
+from sentiment.data import (
+    TEXT_COLUMNS,
+    Encoding,
+    _no_field_size_limit,
+    detect_encoding,
+    is_headerless,
+    pick_column,
+    sniff_delimiter,
+    sniff_quoting,
+)
 from sentiment.errors import DataError
 from sentiment.model import SentimentModel
 from sentiment.progress import Progress
 
-__all__ = ["predict_file", "predict_texts"]
+__all__ = ["EMPTY_TEXT", "NO_KNOWN_WORD", "predict_file", "predict_texts", "prediction_notes"]
 
 CHUNK_ROWS = 5_000
+_READ_BYTES = 1 << 20
+EMPTY_TEXT, NO_KNOWN_WORD = "empty text", "no known word"
+NEW_COLUMNS = ("predicted_label", "predicted_probability", "prediction_note")
+
+
+def prediction_notes(model: SentimentModel, texts: list[str]) -> list[str]:
+    """``"empty text"``, ``"no known word"`` or ``""`` for each text (see the module docstring)."""
+    notes = [EMPTY_TEXT if not str(text).strip() else "" for text in texts]
+    rest = [i for i, note in enumerate(notes) if not note]
+    if rest:
+        for i, known in zip(rest, model.known_words([texts[i] for i in rest]), strict=True):
+            notes[i] = "" if known else NO_KNOWN_WORD
+    return notes
 
 
 def predict_texts(model: SentimentModel, texts: list[str]) -> list[dict]:
-    """Label and probability of the predicted label for each text."""
-    proba = model.predict_proba(texts)
-    best = proba.argmax(axis=1)
-    return [
-        {"text": text, "label": str(model.classes_[i]), "probability": float(proba[row, i])}
-        for row, (text, i) in enumerate(zip(texts, best, strict=True))
-    ]
+    """Label, probability of the predicted label and note (or None) for each text; no label for an empty one."""
+    notes = prediction_notes(model, texts)
+    scorable = [i for i, note in enumerate(notes) if note != EMPTY_TEXT]
+    results = [{"text": text, "label": None, "probability": None, "note": note or None} for text, note in
+               zip(texts, notes, strict=True)]  # fmt: skip
+    if scorable:
+        proba = model.predict_proba([texts[i] for i in scorable])
+        for row, (i, best) in enumerate(zip(scorable, proba.argmax(axis=1), strict=True)):
+            results[i]["label"] = str(model.classes_[best])
+            results[i]["probability"] = float(proba[row, best])
+    return results
 
 
-def _first_line(path: Path) -> str:
-    try:
-        with open(path, "rb") as stream:
-            opener = gzip.open if stream.read(2) == b"\x1f\x8b" else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as stream:
-            return stream.readline()
-    except (OSError, EOFError) as error:
-        raise DataError(f"{path}: cannot read ({error})") from None
+def _raw_chunks(path: Path) -> Iterator[bytes]:
+    """The file's bytes in chunks, gunzipped when it is gzip."""
+    with open(path, "rb") as stream:
+        compressed = stream.read(2) == b"\x1f\x8b"
+    with (gzip.open if compressed else open)(path, "rb") as stream:
+        while chunk := stream.read(_READ_BYTES):
+            yield chunk
+
+
+def _lines(path: Path, encoding: Encoding) -> Iterator[str]:
+    """The decoded text after the byte-order mark, line by line with line endings kept."""
+    decoder = codecs.getincrementaldecoder(encoding.codec)(errors=encoding.errors)
+    skip = len(encoding.bom)
+    pending = ""
+    for chunk in _raw_chunks(path):
+        if skip:
+            chunk, skip = chunk[skip:], max(0, skip - len(chunk))
+        pending += decoder.decode(chunk)
+        lines = io.StringIO(pending, newline="").readlines()
+        # The last piece may be an unfinished line (or a \r whose \n is in the next chunk): keep it back.
+        pending = lines.pop() if lines else ""
+        yield from lines
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield from io.StringIO(pending, newline="").readlines()
+
+
+def _records(lines: Iterator[str], delimiter: str, quoting: int) -> Iterator[tuple[str, list[str]]]:
+    """Each record as its exact raw text (line ending included) and its parsed fields.
+
+    csv's reader pulls one line at a time and only as many as a record needs, so the lines it took
+    for a record are that record's raw text.
+    """
+    taken: list[str] = []
+
+    def feed():
+        for line in lines:
+            taken.append(line)
+            yield line
+
+    for fields in csv.reader(feed(), delimiter=delimiter, quoting=quoting):
+        yield "".join(taken), fields
+        taken.clear()
+
+
+def _sniff(path: Path) -> tuple[Encoding, str, int]:
+    """Encoding, delimiter and quoting of an input file (a few passes over it, none held in memory)."""
+    head = b""
+
+    def watched():
+        nonlocal head
+        for chunk in _raw_chunks(path):
+            if len(head) < 65536:
+                head += chunk[: 65536 - len(head)]
+            yield chunk
+
+    encoding = detect_encoding(watched())
+    if not head[len(encoding.bom) :].strip():
+        raise DataError(f"{path}: the file is empty")
+    if b"\x00" in head and not encoding.codec.startswith("utf-16"):
+        raise DataError(f"{path}: looks like a binary file, not CSV or TSV text")
+    with contextlib.closing(_lines(path, encoding)) as lines:
+        first_line = encoding.clean(next(lines, ""))
+    delimiter = sniff_delimiter(path, first_line.rstrip("\r\n"))
+    quoting = sniff_quoting(_lines(path, encoding), delimiter)
+    return encoding, delimiter, quoting
 
 
 def predict_file(
@@ -57,53 +150,120 @@ def predict_file(
     text_column: str | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """Write ``input_path``'s rows plus predictions to ``output_path``; return counts."""
+    """Write ``input_path``'s records plus predictions to ``output_path``; return counts and notes."""
     input_path, output_path = Path(input_path), Path(output_path)
     if not input_path.is_file():
         raise DataError(f"{input_path}: no such file")
     if output_path.resolve() == input_path.resolve():
         raise DataError(f"{output_path}: would overwrite the input; choose another output file")
     progress = progress or Progress(enabled=False)
-    delimiter = sniff_delimiter(input_path, _first_line(input_path))
+    try:
+        encoding, delimiter, quoting = _sniff(input_path)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DataError(f"{input_path}: cannot read ({error})") from None
     output_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output_path.name}.", suffix=".tmp", dir=output_path.parent)
-    out = os.fdopen(handle, "w", encoding="utf-8", newline="")  # closed by the `with` below, or on failure
-    rows = unscored = 0
+    raw_out = os.fdopen(handle, "wb")  # closed by the `with` below, or on failure
+    out = gzip.GzipFile(fileobj=raw_out, mode="wb", mtime=0) if output_path.name.lower().endswith(".gz") else raw_out
+    counts = {"rows": 0, "unscored": 0, NO_KNOWN_WORD: 0}
     try:
-        reader = pd.read_csv(
-            input_path, sep=delimiter, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS,
-            quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL, encoding_errors="replace",
-        )  # fmt: skip
-        with out, reader, progress.task(f"Predicting {input_path.name}") as bar:
+        with raw_out, out, _no_field_size_limit(), progress.task(f"Predicting {input_path.name}") as bar:
+            out.write(encoding.bom)
+            writer = _RowWriter(out, encoding, delimiter)
+            records = _records(_lines(input_path, encoding), delimiter, quoting)
             column = None
-            for chunk in reader:
-                if column is None:
-                    column = pick_column(chunk, text_column, TEXT_COLUMNS, "text", input_path)
-                texts = chunk[column].fillna("").astype(str)
-                scorable = (texts.str.strip() != "").to_numpy()
-                labels = np.full(len(chunk), "", dtype=object)
-                probability = np.full(len(chunk), "", dtype=object)
-                if scorable.any():
-                    proba = model.predict_proba(texts[scorable].tolist())
-                    best = proba.argmax(axis=1)
-                    labels[scorable] = model.classes_[best]
-                    probability[scorable] = [f"{p:.6f}" for p in proba[np.arange(len(best)), best]]
-                chunk["predicted_label"] = labels
-                chunk["predicted_probability"] = probability
-                chunk["prediction_note"] = np.where(scorable, "", "empty text")
-                chunk.to_csv(out, index=False, header=rows == 0, sep=delimiter)
-                rows += len(chunk)
-                unscored += int((~scorable).sum())
-                bar.advance(len(chunk), status=f"{rows:,} rows")
-        if rows == 0:
+            batch: list[tuple[str, list[str]]] = []
+            for raw, fields in records:
+                if column is None:  # the first record: a header, or data in a headerless UCI-style file
+                    if is_headerless(fields, delimiter):
+                        header, batch = ["text", "label"], [(raw, fields)]
+                    else:
+                        header = fields
+                        writer.write(raw, NEW_COLUMNS)
+                    column = -1
+                    continue
+                batch.append((raw, fields))
+                if len(batch) < CHUNK_ROWS:
+                    continue
+                column = _text_index(column, header, batch, text_column, input_path)
+                _score(model, batch, column, encoding, writer, counts)
+                batch = []
+                bar.advance(CHUNK_ROWS, status=f"{counts['rows']:,} rows")
+            if batch:
+                column = _text_index(column, header, batch, text_column, input_path)
+                _score(model, batch, column, encoding, writer, counts)
+                bar.advance(len(batch), status=f"{counts['rows']:,} rows")
+        if column is None:
+            raise DataError(f"{input_path}: the file is empty")
+        if counts["rows"] == 0:
             raise DataError(f"{input_path}: has a header but no rows")
         os.replace(temporary, output_path)
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
+    except csv.Error as error:
+        raise DataError(f"{input_path}: not a well-formed CSV or TSV file ({error})") from None
+    except (UnicodeError, EOFError, OSError) as error:
         raise DataError(f"{input_path}: cannot read ({str(error).strip().splitlines()[-1]})") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{input_path}: the file is empty") from None
     finally:
         out.close()
+        raw_out.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-    return {"input": str(input_path), "output": str(output_path), "rows": rows, "unscored": unscored}
+    return {
+        "input": str(input_path),
+        "output": str(output_path),
+        "rows": counts["rows"],
+        "unscored": counts["unscored"],
+        "no_known_word": counts[NO_KNOWN_WORD],
+        "notes": [f"{input_path.name}: {encoding.note}"] if encoding.note else [],
+    }
+
+
+def _text_index(column: int, header: list[str], batch, text_column: str | None, path: Path) -> int:
+    """The text's field number, found from the header and the first rows (which settle ambiguous names)."""
+    if column >= 0:
+        return column
+    width = len(header)
+    rows = [(fields + [""] * width)[:width] for _, fields in batch]
+    frame = pd.DataFrame(rows, columns=range(width))
+    frame.columns = header
+    name = pick_column(frame, text_column, TEXT_COLUMNS, "text", path)
+    return [str(h) for h in header].index(name)
+
+
+def _score(model, batch, column: int, encoding: Encoding, writer: _RowWriter, counts: dict) -> None:
+    texts = [encoding.clean(fields[column]) if column < len(fields) else "" for _, fields in batch]
+    notes = prediction_notes(model, texts)
+    scorable = np.array([note != EMPTY_TEXT for note in notes])
+    labels = [""] * len(batch)
+    probability = [""] * len(batch)
+    if scorable.any():
+        index = np.flatnonzero(scorable)
+        proba = model.predict_proba([texts[i] for i in index])
+        best = proba.argmax(axis=1)
+        for i, j, p in zip(index, best, proba[np.arange(len(best)), best], strict=True):
+            labels[i], probability[i] = str(model.classes_[j]), f"{p:.6f}"
+    for (raw, _), label, p, note in zip(batch, labels, probability, notes, strict=True):
+        writer.write(raw, (label, p, note))
+    counts["rows"] += len(batch)
+    counts["unscored"] += int((~scorable).sum())
+    counts[NO_KNOWN_WORD] += notes.count(NO_KNOWN_WORD)
+
+
+class _RowWriter:
+    """Writes a raw record's exact bytes, then the delimiter and the new fields, then its own line ending."""
+
+    def __init__(self, out, encoding: Encoding, delimiter: str):
+        self.out, self.encoding, self.delimiter = out, encoding, delimiter
+        # New fields in a legacy 8-bit encoding may hold characters it lacks: those become "?".
+        self.field_errors = "replace" if encoding.errors == "strict" else encoding.errors
+        self.buffer = io.StringIO()
+        self.fields = csv.writer(self.buffer, delimiter=delimiter, lineterminator="", quoting=csv.QUOTE_MINIMAL)
+
+    def write(self, raw: str, fields) -> None:
+        body = raw.rstrip("\r\n")
+        ending = raw[len(body) :]
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.fields.writerow(fields)
+        codec = self.encoding.codec
+        self.out.write(body.encode(codec, self.encoding.errors))
+        self.out.write((self.delimiter + self.buffer.getvalue() + ending).encode(codec, self.field_errors))

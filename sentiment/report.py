@@ -43,9 +43,9 @@ def comparison_table(metrics: dict[str, dict], fit_seconds: dict[str, float] | N
     return table
 
 
-def evaluation_tables(metrics: dict[str, dict]) -> list[Table]:
+def evaluation_tables(metrics: dict[str, dict], title: str = "Held-out evaluation") -> list[Table]:
     """The comparison table, then per-class scores and the confusion matrix of each pipeline."""
-    tables = [comparison_table(metrics, title="Held-out evaluation")]
+    tables = [comparison_table(metrics, title=title)]
     for kind, m in metrics.items():
         per_class = Table(title=f"{_NAMES.get(kind, kind)}: per class")
         for column in ("class", "precision", "recall", "F1", "support"):
@@ -65,13 +65,16 @@ def evaluation_tables(metrics: dict[str, dict]) -> list[Table]:
     return tables
 
 
-def predictions_table(texts: list[str], labels: list[str], probabilities: list[float]) -> Table:
+def predictions_table(predictions: list[dict]) -> Table:
+    """``predict_texts``'s results; an empty text has no label, and a note says why a label means little."""
     table = Table()
     table.add_column("text", overflow="fold", max_width=70)
     table.add_column("label")
     table.add_column("probability", justify="right")
-    for text, label, p in zip(texts, labels, probabilities, strict=True):
-        table.add_row(text, label, f"{p:.3f}")
+    table.add_column("note")
+    for p in predictions:
+        probability = "" if p["probability"] is None else f"{p['probability']:.3f}"
+        table.add_row(p["text"], p["label"] or "", probability, p["note"] or "")
     return table
 
 

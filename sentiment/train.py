@@ -3,11 +3,16 @@
 Word vectors are trained on the training texts plus any unlabelled texts,
 never on held-out ones. Both classifiers see the same split. The result is a
 ``SentimentModel`` (saving it is the caller's choice) and its held-out
-metrics. Reading files is ``data.py``'s job, printing is ``report.py``'s.
+metrics; its meta.json keeps the label mapping (applied to every file the
+model scores, a separate test file included) and the split (seed, test size
+and a hash of the held-out rows), so ``evaluate`` can tell training rows from
+held-out ones. Reading files is ``data.py``'s job, printing is ``report.py``'s.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import platform
 import time
 from dataclasses import dataclass
@@ -19,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sentiment.data import Reviews, split_reviews
+from sentiment.data import Reviews, split_indices
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import evaluate
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
@@ -27,7 +32,7 @@ from sentiment.model import SentimentModel
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize
 
-__all__ = ["FEATURES", "TrainResult", "library_versions", "train"]
+__all__ = ["FEATURES", "TrainResult", "index_sha256", "library_versions", "train"]
 
 FEATURES = ("embeddings", "onehot", "both")
 
@@ -85,7 +90,14 @@ def train(
         raise TrainingError("C must be > 0")
     progress = progress or Progress(enabled=False)
     word2vec = {"seed": seed, **(word2vec or {})}
-    train_part, test_part = (reviews, test) if test is not None else split_reviews(reviews, test_size, seed)
+    mapping = reviews.label_mapping or {label: label for label in reviews.classes}
+    split = None
+    if test is not None:
+        train_part, test_part = reviews, test.relabelled(mapping, reviews.classes)  # read as training labels are
+    else:
+        train_idx, test_idx = split_indices(reviews, test_size, seed)
+        train_part, test_part = reviews.rows(train_idx), reviews.rows(test_idx)
+        split = {"seed": seed, "test_size": test_size, "rows": len(reviews), "held_out_sha256": index_sha256(test_idx)}
 
     kinds = ["embeddings", "onehot"] if features == "both" else [features]
     pipelines, fit_seconds = {}, {}
@@ -101,11 +113,28 @@ def train(
         pipelines[kind] = pipeline
         fit_seconds[kind] = time.perf_counter() - started
 
-    model = SentimentModel(pipelines, primary=kinds[0])
+    model = SentimentModel(pipelines, primary=kinds[0], meta={"data": {"label_mapping": mapping}})
     with progress.task("Scoring the held-out reviews"):
         metrics = evaluate(model, test_part)
     model.meta = _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, metrics, fit_seconds)
+    model.meta["data"].update(label_mapping=mapping, split=split)
     return TrainResult(model, metrics, fit_seconds)
+
+
+def index_sha256(index) -> str:
+    """A fingerprint of row numbers, to check that a split was reproduced exactly."""
+    return hashlib.sha256(np.asarray(index, dtype="<i8").tobytes()).hexdigest()
+
+
+def _finite(value):
+    """NaN (ROC AUC with one class held out) as null: meta.json is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def library_versions() -> dict[str, str]:
@@ -138,7 +167,7 @@ def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, m
             "unlabeled_rows": len(unlabeled or []),
             "dropped_rows": reviews.dropped,
         },
-        "metrics": metrics,
+        "metrics": _finite(metrics),
         "fit_seconds": fit_seconds,
     }
     embeddings = model.pipelines.get("embeddings")

@@ -60,7 +60,8 @@ def _snapshot(directory):
 def _assert_one_clear_line(result, message):
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
+    # Notes (how labels or the encoding were read) may come first; the failure itself is one line.
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("note: ")]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert message in lines[0]
 
