@@ -270,6 +270,7 @@ def predict(
     input_file: Annotated[Path | None, typer.Option("--input", "-i", help="CSV/TSV file of texts to label.")] = None,
     output_file: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write --input's rows.")] = None,
     text_column: TextColumn = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --output if it exists.")] = False,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ):
@@ -285,7 +286,9 @@ def predict(
     progress = Progress(enabled=not quiet)
     loaded = SentimentModel.load(model)
     if input_file is not None:
-        summary = predict_file(loaded, input_file, output_file, text_column=text_column, progress=progress)
+        summary = predict_file(
+            loaded, input_file, output_file, text_column=text_column, overwrite=overwrite, progress=progress
+        )
         for note in summary["notes"]:
             _note(note)
         if as_json:

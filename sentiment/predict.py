@@ -40,6 +40,7 @@ from sentiment.data import (
 )
 from sentiment.errors import DataError
 from sentiment.model import SentimentModel
+from sentiment.outputs import apply_umask, check_output_file
 from sentiment.progress import Progress
 
 __all__ = ["EMPTY_TEXT", "NO_KNOWN_WORD", "predict_file", "predict_texts", "prediction_notes"]
@@ -148,14 +149,17 @@ def predict_file(
     output_path: str | os.PathLike,
     *,
     text_column: str | None = None,
+    overwrite: bool = False,
     progress: Progress | None = None,
 ) -> dict:
-    """Write ``input_path``'s records plus predictions to ``output_path``; return counts and notes."""
+    """Write ``input_path``'s records plus predictions to ``output_path``; return counts and notes.
+
+    An existing ``output_path`` is replaced only with ``overwrite`` (never the input itself).
+    """
     input_path, output_path = Path(input_path), Path(output_path)
     if not input_path.is_file():
         raise DataError(f"{input_path}: no such file")
-    if output_path.resolve() == input_path.resolve():
-        raise DataError(f"{output_path}: would overwrite the input; choose another output file")
+    check_output_file(output_path, inputs=[input_path], overwrite=overwrite)
     progress = progress or Progress(enabled=False)
     try:
         encoding, delimiter, quoting = _sniff(input_path)
@@ -163,6 +167,7 @@ def predict_file(
         raise DataError(f"{input_path}: cannot read ({error})") from None
     output_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output_path.name}.", suffix=".tmp", dir=output_path.parent)
+    apply_umask(temporary)
     raw_out = os.fdopen(handle, "wb")  # closed by the `with` below, or on failure
     out = gzip.GzipFile(fileobj=raw_out, mode="wb", mtime=0) if output_path.name.lower().endswith(".gz") else raw_out
     counts = {"rows": 0, "unscored": 0, NO_KNOWN_WORD: 0}

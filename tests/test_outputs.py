@@ -218,3 +218,23 @@ def test_export_never_writes_into_the_cache_or_over_a_file(shared_data, tmp_path
     assert runner.invoke(app, ["datasets", "export", "uci", "-o", str(gz)]).exit_code == 0
     assert gz.read_bytes()[:2] == b"\x1f\x8b"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary files left
+
+
+def test_predict_output_replaces_an_existing_file_only_when_told(data, tmp_path):
+    model = tmp_path / "m"
+    assert runner.invoke(app, ["train", str(data), "-o", str(model), *ONEHOT]).exit_code == 0
+    out = tmp_path / "labelled.csv"
+    out.write_text("my own results\n")
+    args = ["predict", str(model), "--input", str(data), "--output", str(out), "--quiet"]
+    _refused(runner.invoke(app, args), "already exists", "--overwrite")
+    assert out.read_text() == "my own results\n"
+    _refused(runner.invoke(app, [*args[:4], "--output", str(data), "--quiet"]), "is the input file")
+    assert runner.invoke(app, [*args, "--overwrite"]).exit_code == 0
+    assert out.read_text().splitlines()[0] == "text,label,predicted_label,predicted_probability,prediction_note"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_current_umask()
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
