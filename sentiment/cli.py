@@ -38,7 +38,14 @@ DEFAULT_VECTOR_SIZE = 300
 
 
 def _stdout() -> Console:
-    return Console(file=sys.stdout, soft_wrap=False)
+    # Piped or redirected, rich would cut tables to 80 columns: the reader of a file wants every cell whole.
+    width = None if sys.stdout.isatty() else 10_000
+    return Console(file=sys.stdout, soft_wrap=False, width=width)
+
+
+def _say(message: str) -> None:
+    """A line of results on stdout, printed literally: paths and names are never rich markup."""
+    _stdout().print(message, markup=False, highlight=False)
 
 
 def _note(message: str) -> None:
@@ -156,7 +163,9 @@ Optimizer = Annotated[str, typer.Option("--optimizer", help="SGNS updates: sgd (
 @_cli_errors
 def train(
     data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV/TSV, optionally .gz) or a dataset name.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model directory [models/<data name>].")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Model directory (default: models/<data name>).")
+    ] = None,
     unlabeled: Annotated[
         list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors (repeatable).")
     ] = None,
@@ -208,7 +217,7 @@ def train(
         return
     out = _stdout()
     out.print(comparison_table(result.metrics, result.fit_seconds, title=f"Held-out results ({data.name})"))
-    out.print(f"Model saved to {target}", highlight=False)
+    _say(f"Model saved to {target}")
 
 
 @app.command()
@@ -276,10 +285,7 @@ def predict(
         if as_json:
             _print_json(summary)
         else:
-            _stdout().print(
-                f"Wrote {summary['rows']:,} rows to {output_file} ({summary['unscored']:,} unscored: empty text)",
-                highlight=False,
-            )
+            _say(f"Wrote {summary['rows']:,} rows to {output_file} ({summary['unscored']:,} unscored: empty text)")
         return
     predictions = predict_texts(loaded, texts)
     if as_json:
@@ -334,7 +340,7 @@ def validate(
     negative: Negative = 5,
     min_count: MinCount = 5,
     sample: Sample = 1e-3,
-    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads [cores].")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads (0: one per core).")] = 0,
     optimizer: Optimizer = "sgd",
     seed: Seed = 0,
     download: Download = False,
@@ -451,7 +457,7 @@ def compare(
 
     _stdout().print(table_from_markdown(compare_markdown(summary), title=f"Embeddings vs one-hot on {data.name}"))
     if report is not None:
-        _stdout().print(f"Report written to {report}/report.md", highlight=False)
+        _say(f"Report written to {report}/report.md")
 
 
 @app.command()
@@ -502,7 +508,7 @@ def sweep(
     from sentiment.report import table_from_markdown
 
     _stdout().print(table_from_markdown(sweep_markdown(summary, list(grid)), title=f"Sweep on {data.name}"))
-    _stdout().print(f"Report written to {report}/report.md", highlight=False)
+    _say(f"Report written to {report}/report.md")
 
 
 datasets_app = typer.Typer(
@@ -516,7 +522,9 @@ DatasetName = Annotated[str, typer.Argument(help="imdb, mr or uci.")]
 @_cli_errors
 def datasets_list(as_json: AsJson = False):
     """Built-in datasets: size, splits, whether they are in the cache, and whom to cite."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from sentiment.datasets import data_home, status
 
@@ -524,12 +532,13 @@ def datasets_list(as_json: AsJson = False):
     if as_json:
         _print_json({"data_home": str(data_home()), "datasets": rows})
         return
-    table = Table(title=f"Built-in datasets (cache: {data_home()})")
+    table = Table(title=escape(f"Built-in datasets (cache: {data_home()})"))
     for column in ("name", "title", "size", "splits", "downloaded", "cite"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["name"], row["title"], row["size"], ", ".join(row["splits"]),
-                      "yes" if row["downloaded"] else "no", row["citation"])  # fmt: skip
+        cells = (row["name"], row["title"], row["size"], ", ".join(row["splits"]),
+                 "yes" if row["downloaded"] else "no", row["citation"])  # fmt: skip
+        table.add_row(*map(Text, cells))
     _stdout().print(table)
 
 
@@ -548,7 +557,7 @@ def datasets_download(
     table = download(name, mirror=mirror, progress=Progress(enabled=not quiet))
     if DATASETS[name].checksum is None:
         _note(f"{name} has no published checksum; its layout was checked instead")
-    _stdout().print(f"{name} is ready: {table}", highlight=False)
+    _say(f"{name} is ready: {table}")
 
 
 @datasets_app.command("import")
@@ -562,7 +571,7 @@ def datasets_import(
     from sentiment.datasets import import_dataset
 
     table = import_dataset(name, path, progress=Progress(enabled=not quiet))
-    _stdout().print(f"{name} is ready: {table}", highlight=False)
+    _say(f"{name} is ready: {table}")
 
 
 @datasets_app.command("export")
@@ -576,7 +585,7 @@ def datasets_export(
     from sentiment.datasets import export
 
     rows = export(name, split, output)
-    _stdout().print(f"Wrote {rows:,} rows to {output}", highlight=False)
+    _say(f"Wrote {rows:,} rows to {output}")
 
 
 def main() -> None:
