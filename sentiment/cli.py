@@ -163,9 +163,7 @@ Optimizer = Annotated[str, typer.Option("--optimizer", help="SGNS updates: sgd (
 @_cli_errors
 def train(
     data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV/TSV, optionally .gz) or a dataset name.")],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Model directory (default: models/<data name>).")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder (models/<data name>).")] = None,
     unlabeled: Annotated[
         list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors (repeatable).")
     ] = None,

@@ -1,6 +1,5 @@
 """Bad input, round two, through the command line: literal output, one-line errors, runaway parameters, sweeps."""
 
-import json
 import re
 
 import pytest
