@@ -72,7 +72,8 @@ def _cli_errors(command):
         except SentimentError as error:
             if _state["debug"]:
                 raise
-            sys.stderr.write(f"error: {error}\n")  # one line, never wrapped
+            line = " ".join(str(error).split())  # one line, never wrapped, even if a cause spans several
+            sys.stderr.write(f"error: {line}\n")
             raise typer.Exit(1) from None
         except _Terminated:
             sys.stderr.write("terminated: unfinished work was dropped; existing files are as they were\n")
@@ -134,6 +135,30 @@ def _read_data(data: Path, *, unlabeled=None, text_column=None, label_column=Non
     return reviews, held_out, extra
 
 
+def _test_size(value: float) -> float:
+    """A held-out share in (0, 1), or a whole number of held-out rows."""
+    if not (0 < value < 1 or (value >= 1 and value.is_integer())):
+        raise typer.BadParameter(f"{value:g} is neither a share in (0, 1) nor a whole number of rows (1 or more)")
+    return value
+
+
+def _train_features(value: str) -> str:
+    from sentiment.train import FEATURES
+
+    if value not in FEATURES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FEATURES)}")
+    return value
+
+
+def _compare_features(value: str) -> str:
+    from sentiment.compare import REPRESENTATIONS
+
+    unknown = [name for name in _representations(value) if name not in REPRESENTATIONS]
+    if unknown or not _representations(value):
+        raise typer.BadParameter(f"{', '.join(unknown) or value!r}: choose from both, {', '.join(REPRESENTATIONS)}")
+    return value
+
+
 Download = Annotated[
     bool, typer.Option("--download", help="Download a built-in dataset given as DATA if it is not cached.")
 ]
@@ -168,10 +193,14 @@ def train(
         list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors (repeatable).")
     ] = None,
     test: Annotated[Path | None, typer.Option("--test", help="Held-out labelled file (default: split DATA).")] = None,
-    test_size: Annotated[float, typer.Option("--test-size", help="Held-out share of DATA without --test.")] = 0.2,
+    test_size: Annotated[
+        float, typer.Option("--test-size", help="Held-out share of DATA without --test.", callback=_test_size)
+    ] = 0.2,
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
-    features: Annotated[str, typer.Option("--features", help="embeddings, onehot or both.")] = "both",
+    features: Annotated[
+        str, typer.Option("--features", help="embeddings, onehot or both.", callback=_train_features)
+    ] = "both",
     vector_size: VectorSize = DEFAULT_VECTOR_SIZE,
     window: Window = 5,
     negative: Negative = 5,
@@ -207,6 +236,10 @@ def train(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
         word2vec=word2vec, C=C, seed=seed, progress=progress,
     )  # fmt: skip
+    for kind, metrics in result.metrics.items():
+        undefined = [name for name, value in metrics.items() if value is None]
+        if undefined:
+            _note(f"{kind}: {', '.join(undefined)} undefined on these held-out reviews (one class only?): n/a, null")
     target = output or _default_model_dir(data)
     with progress.task(f"Saving {target}"):
         result.model.save(target)
@@ -299,7 +332,7 @@ def predict(
 def similar(
     model: Annotated[Path, typer.Argument(help="A model directory with word vectors.")],
     word: Annotated[str, typer.Argument(help="The word to look up.")],
-    topn: Annotated[int, typer.Option("--topn", help="How many neighbours.")] = 10,
+    topn: Annotated[int, typer.Option("--topn", help="How many neighbours.", min=1)] = 10,
     as_json: AsJson = False,
 ):
     """Nearest words to WORD by cosine similarity of the model's SGNS vectors."""
@@ -330,15 +363,15 @@ def validate(
     labelled: Annotated[
         Path | None, typer.Option("--labelled", help="Labelled reviews for downstream accuracy.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Use the first N texts of CORPUS (0: all).")] = 20_000,
-    labelled_limit: Annotated[int, typer.Option("--labelled-limit", help="Use N labelled reviews.")] = 5_000,
+    limit: Annotated[int, typer.Option("--limit", help="Use the first N texts of CORPUS (0: all).", min=0)] = 20_000,
+    labelled_limit: Annotated[int, typer.Option("--labelled-limit", help="Use N labelled reviews.", min=0)] = 5_000,
     epochs: Epochs = 3,
     vector_size: VectorSize = 100,
     window: Window = 5,
     negative: Negative = 5,
     min_count: MinCount = 5,
     sample: Sample = 1e-3,
-    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads (0: one per core).")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads (0: one per core).", min=0)] = 0,
     optimizer: Optimizer = "sgd",
     seed: Seed = 0,
     download: Download = False,
@@ -406,14 +439,15 @@ Unlabeled = Annotated[list[Path] | None, typer.Option("--unlabeled", help="More 
 def compare(
     data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV/TSV, optionally .gz) or a dataset name.")],
     unlabeled: Unlabeled = None,
-    features: Annotated[str, typer.Option("--features", help="Comma list of embeddings, onehot, both, tfidf.")] = (
-        "embeddings,onehot"
-    ),
+    features: Annotated[
+        str,
+        typer.Option("--features", help="Comma list of embeddings, onehot, both, tfidf.", callback=_compare_features),
+    ] = "embeddings,onehot",
     repeats: Annotated[int, typer.Option("--repeats", help="Repeats with different seeds and splits.")] = 3,
     train_sizes: Annotated[
         str, typer.Option("--train-sizes", help="Labelled fractions for learning curves, e.g. 0.1,0.25,0.5,1.")
     ] = "1.0",
-    test_size: Annotated[float, typer.Option("--test-size")] = 0.2,
+    test_size: Annotated[float, typer.Option("--test-size", help="Held-out share of DATA.", callback=_test_size)] = 0.2,
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     vector_size: VectorSize = DEFAULT_VECTOR_SIZE,

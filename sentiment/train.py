@@ -86,6 +86,12 @@ def train(
     progress = progress or Progress(enabled=False)
     word2vec = {"seed": seed, **(word2vec or {})}
     train_part, test_part = (reviews, test) if test is not None else split_reviews(reviews, test_size, seed)
+    unseen = sorted(set(test_part.classes) - set(train_part.classes)) if test_part.labels is not None else []
+    if unseen:  # refused now: scoring would fail only after all the training
+        raise DataError(
+            f"{test_part.source}: held-out labels {unseen} never occur in the training reviews; "
+            "give each class at least two reviews, or drop it"
+        )
 
     kinds = ["embeddings", "onehot"] if features == "both" else [features]
     pipelines, fit_seconds = {}, {}
@@ -103,9 +109,18 @@ def train(
 
     model = SentimentModel(pipelines, primary=kinds[0])
     with progress.task("Scoring the held-out reviews"):
-        metrics = evaluate(model, test_part)
+        metrics = _undefined_as_none(evaluate(model, test_part))
     model.meta = _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, metrics, fit_seconds)
     return TrainResult(model, metrics, fit_seconds)
+
+
+def _undefined_as_none(value):
+    """NaN metrics (ROC AUC of held-out reviews of one class) are undefined: None, stored as JSON null."""
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _undefined_as_none(v) for k, v in value.items()}
+    return value
 
 
 def library_versions() -> dict[str, str]:
