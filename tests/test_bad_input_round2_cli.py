@@ -79,3 +79,249 @@ def test_no_help_text_relies_on_brackets():
     for path, command in COMMANDS.items():
         for param in command.params:
             assert not re.search(r"\[", getattr(param, "help", None) or ""), (path, param.name)
+
+
+# ------------------------------------------------------------------ 2. one line, exit 1 (usage errors exit 2)
+
+# {name}: a placeholder filled in by the test (see _fill); every case is (arguments, exit status).
+BROKEN = {
+    "train: missing file": (["train", "{missing}"], 1),
+    "train: directory": (["train", "{folder}"], 1),
+    "train: garbage file": (["train", "{garbage}"], 1),
+    "train: unknown dataset name": (["train", "imdbb"], 1),
+    "train: dataset not downloaded": (["train", "uci"], 1),
+    "train: bad number": (["train", "{data}", "--vector-size", "many"], 2),
+    "train: negative epochs": (["train", "{data}", "--epochs", "-1"], 1),
+    "train: negative C": (["train", "{data}", "--C", "-1"], 1),
+    "train: test size above 1": (["train", "{data}", "--test-size", "1.5"], 2),
+    "train: test size 0": (["train", "{data}", "--test-size", "0"], 2),
+    "train: unknown features": (["train", "{data}", "--features", "bogus"], 2),
+    "train: unknown optimizer": (["train", "{data}", "--optimizer", "bogus"], 1),
+    "train: missing --test": (["train", "{data}", "--test", "{missing}"], 1),
+    "train: garbage --unlabeled": (["train", "{data}", "--unlabeled", "{garbage}"], 1),
+    "train: unknown column": (["train", "{data}", "--text-column", "body"], 1),
+    "train: held-out file with one class": (["train", "{data}", "--test", "{pos_only}", "--features", "onehot"], 0),
+    "evaluate: missing model": (["evaluate", "{missing}", "{data}"], 1),
+    "evaluate: file as model": (["evaluate", "{garbage}", "{data}"], 1),
+    "evaluate: missing data": (["evaluate", "{model}", "{missing}"], 1),
+    "evaluate: directory as data": (["evaluate", "{model}", "{folder}"], 1),
+    "evaluate: garbage data": (["evaluate", "{model}", "{garbage}"], 1),
+    "evaluate: dataset not downloaded": (["evaluate", "{model}", "uci"], 1),
+    "predict: no texts": (["predict", "{model}"], 2),
+    "predict: missing model": (["predict", "{missing}", "good"], 1),
+    "predict: missing input": (["predict", "{model}", "--input", "{missing}", "-o", "{out}"], 1),
+    "predict: directory input": (["predict", "{model}", "--input", "{folder}", "-o", "{out}"], 1),
+    "predict: garbage input": (["predict", "{model}", "--input", "{garbage}", "-o", "{out}"], 1),
+    "similar: missing model": (["similar", "{missing}", "good"], 1),
+    "similar: unknown word": (["similar", "{model}", "qwertyuiop"], 1),
+    "similar: negative topn": (["similar", "{model}", "good", "--topn", "-3"], 2),
+    "similar: zero topn": (["similar", "{model}", "good", "--topn", "0"], 2),
+    "similar: bad number": (["similar", "{model}", "good", "--topn", "x"], 2),
+    "validate: missing corpus": (["validate", "{missing}"], 1),
+    "validate: directory": (["validate", "{folder}"], 1),
+    "validate: garbage corpus": (["validate", "{garbage}"], 1),
+    "validate: missing --labelled": (["validate", "{data}", "--labelled", "{missing}"], 1),
+    "validate: negative limit": (["validate", "{data}", "--limit", "-5"], 2),
+    "validate: negative workers": (["validate", "{data}", "--workers", "-1"], 2),
+    "validate: negative epochs": (["validate", "{data}", "--epochs", "-1"], 1),
+    "compare: missing file": (["compare", "{missing}"], 1),
+    "compare: garbage file": (["compare", "{garbage}"], 1),
+    "compare: too small a train size": (["compare", "{data}", "--train-sizes", "0.001"], 1),
+    "compare: train size above 1": (["compare", "{data}", "--train-sizes", "2"], 1),
+    "compare: bad train sizes": (["compare", "{data}", "--train-sizes", "half"], 2),
+    "compare: zero repeats": (["compare", "{data}", "--repeats", "0"], 1),
+    "compare: unknown features": (["compare", "{data}", "--features", "embeddings,bogus"], 2),
+    "compare: test size above 1": (["compare", "{data}", "--test-size", "1.5"], 2),
+    "compare: zero C": (["compare", "{data}", "--C", "0"], 1),
+    "compare: unknown optimizer-like window": (["compare", "{data}", "--window", "0"], 1),
+    "sweep: missing file": (["sweep", "{missing}", "--param", "negative=1"], 1),
+    "sweep: no --param": (["sweep", "{data}"], 2),
+    "sweep: unknown parameter": (["sweep", "{data}", "--param", "colour=red"], 1),
+    "sweep: bad values": (["sweep", "{data}", "--param", "negative=a,b"], 1),
+    "sweep: negative values": (["sweep", "{data}", "--param", "negative=-1"], 1),
+    "sweep: zero repeats": (["sweep", "{data}", "--param", "negative=1", "--repeats", "0"], 1),
+    "sweep: resume on garbage results": (
+        ["sweep", "{data}", "--param", "negative=1", "--report", "{garbage_report}", "--resume"],
+        1,
+    ),
+    "sweep: resume on other JSON lines": (
+        ["sweep", "{data}", "--param", "negative=1", "--report", "{json_report}", "--resume"],
+        1,
+    ),
+    "datasets list: data home is a file": (["datasets", "list"], 1),
+    "datasets download: unknown name": (["datasets", "download", "imdbb"], 1),
+    "datasets download: missing mirror folder": (["datasets", "download", "uci", "--mirror", "{missing}"], 1),
+    "datasets download: mirror folder without the archive": (
+        ["datasets", "download", "uci", "--mirror", "{folder}"],
+        1,
+    ),
+    "datasets import: unknown name": (["datasets", "import", "imdbb", "{folder}"], 1),
+    "datasets import: missing path": (["datasets", "import", "uci", "{missing}"], 1),
+    "datasets import: garbage archive": (["datasets", "import", "uci", "{garbage}"], 1),
+    "datasets import: folder without the layout": (["datasets", "import", "uci", "{folder}"], 1),
+    "datasets import: data home is a file": (["datasets", "import", "uci", "{uci}"], 1),
+    "datasets export: not downloaded": (["datasets", "export", "uci", "-o", "{out}"], 1),
+    "datasets export: unknown name": (["datasets", "export", "imdbb", "-o", "{out}"], 1),
+    "datasets export: no --output": (["datasets", "export", "uci"], 2),
+}
+
+
+def _fill(args, places):
+    return [arg.format(**places) for arg in args]
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_every_command_with_a_broken_argument(case, model, shared_data, tmp_path, monkeypatch):
+    args, status = BROKEN[case]
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "home"
+    if "data home is a file" in case:
+        home.write_text("not a folder")
+    monkeypatch.setenv("SENTIMENT_DATA", str(home))
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "garbage").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "pos_only.csv").write_text("text,label\ngreat food,1\nlovely place,1\nvery good,1\n")
+    for name, content in (("garbage_report", b"\x00\xff garbage\n"), ("json_report", b'{"a": 1}\n[1, 2]\n')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.jsonl").write_bytes(content)
+    places = {
+        "missing": tmp_path / "missing", "folder": tmp_path / "folder", "garbage": tmp_path / "garbage",
+        "out": tmp_path / "out.csv", "model": model, "data": shared_data / "uci" / "yelp_labelled.txt",
+        "uci": shared_data / "uci", "pos_only": tmp_path / "pos_only.csv",
+        "garbage_report": tmp_path / "garbage_report", "json_report": tmp_path / "json_report",
+    }  # fmt: skip
+    fast = FAST if args[0] in ("train", "compare", "sweep") else []  # first, so that the case's options win
+    result = runner.invoke(app, [args[0], *fast, *_fill(args[1:], places)])
+    assert "Traceback" not in result.output
+    assert result.exit_code == status, result.output
+    assert isinstance(result.exception, SystemExit | None), repr(result.exception)
+    if status == 1:
+        errors = result.stderr.strip().splitlines()
+        assert len(errors) == 1 and errors[0].startswith("error: "), result.stderr
+    elif status == 2:
+        assert "Usage:" in result.output
+
+
+@pytest.mark.parametrize("features", ["onehot", "both"])
+def test_held_out_reviews_of_one_class_give_undefined_metrics_and_a_saved_model(features, tmp_path):
+    import json
+
+    data, held_out, target = tmp_path / "train.csv", tmp_path / "pos.csv", tmp_path / "m"
+    data.write_text("text,label\n" + _rows())
+    held_out.write_text("text,label\ngreat fun,1\nlovely tasty,1\n")
+    args = ["train", str(data), "--test", str(held_out), "-o", str(target), "--features", features, *FAST]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "n/a" in result.stdout and "note: " in result.stderr and "roc_auc" in result.stderr
+    stored = json.loads((target / "meta.json").read_text())["metrics"]
+    assert set(stored) == ({"onehot"} if features == "onehot" else {"embeddings", "onehot"})
+    assert all(m["roc_auc"] is None for m in stored.values()) and stored["onehot"]["accuracy"] == 1.0
+    as_json = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert all(m["roc_auc"] is None for m in as_json["metrics"].values())
+
+
+def test_a_held_out_class_missing_from_training_is_refused_before_training(tmp_path, monkeypatch):
+    from sentiment import word2vec
+
+    monkeypatch.setattr(word2vec.Word2Vec, "fit", lambda *a, **k: pytest.fail("trained before refusing"))
+    held_out = tmp_path / "h.csv"
+    held_out.write_text("text,label\nodd,meh\ngreat fun,pos\nbad,neg\n")
+    train_part = tmp_path / "tr.csv"
+    train_part.write_text("text,label\n" + _rows(60, ("pos", "neg")))
+    result = runner.invoke(app, ["train", str(train_part), "--test", str(held_out), *FAST])
+    _one_error(result, "never occur in the training reviews")
+
+
+def _one_error(result, message):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("mirror", ["missing-folder", "./missing-folder/", "{tmp}/nope"])
+def test_a_mirror_folder_that_does_not_exist(mirror, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SENTIMENT_DATA", str(tmp_path / "home"))
+    result = runner.invoke(app, ["datasets", "download", "uci", "--mirror", mirror.format(tmp=tmp_path)])
+    _one_error(result, "no such folder")
+    assert not (tmp_path / "home").exists()  # refused before touching the cache
+
+
+@pytest.mark.parametrize(
+    "command", [["datasets", "list"], ["datasets", "export", "uci", "-o", "x.csv"], ["train", "uci"]]
+)
+def test_a_data_home_that_is_a_file(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "home").write_text("")
+    monkeypatch.setenv("SENTIMENT_DATA", str(tmp_path / "home"))
+    _one_error(runner.invoke(app, command), "is a file: point it at a folder")
+
+
+# ------------------------------------------------------------------ 4. sweep --resume fingerprints runs
+
+SWEEP = ["--param", "negative=1,2", "--repeats", "1", *FAST]
+
+
+@pytest.fixture(scope="module")
+def swept(shared_data, tmp_path_factory):
+    """A finished sweep's report folder (on the UCI Amazon sentences)."""
+    report = tmp_path_factory.mktemp("swept") / "report"
+    data = shared_data / "uci" / "amazon_cells_labelled.txt"
+    result = runner.invoke(app, ["sweep", str(data), "--report", str(report), *SWEEP])
+    assert result.exit_code == 0, result.output
+    return data, report
+
+
+def _copy(report, tmp_path):
+    import shutil
+
+    return shutil.copytree(report, tmp_path / "copy")
+
+
+def test_resume_with_the_same_settings_trains_nothing(swept, tmp_path, monkeypatch):
+    from sentiment import sweep as sweep_module
+
+    data, report = swept
+    report = _copy(report, tmp_path)
+    before = (report / "results.jsonl").read_text()
+    monkeypatch.setattr(sweep_module, "_one_run", lambda *a, **k: pytest.fail("a finished run was redone"))
+    result = runner.invoke(app, ["sweep", str(data), "--report", str(report), *SWEEP, "--resume"])
+    assert result.exit_code == 0, result.output
+    assert (report / "results.jsonl").read_text() == before
+
+
+@pytest.mark.parametrize("change, named", [
+    (["data", "yelp_labelled.txt"], "labelled data"),
+    (["--window", "2"], "window 5 there, 2 here"),
+    (["--vector-size", "20"], "vector_size 16 there, 20 here"),
+    (["--min-count", "3"], "min_count 2 there, 3 here"),
+    (["--C", "0.5"], "C 1.0 there, 0.5 here"),
+    (["--seed", "7"], "seed 0 there, 7 here"),
+    (["--intrinsic"], "intrinsic False there, True here"),
+    (["--unlabeled", "{yelp}"], "unlabelled texts"),
+])  # fmt: skip
+def test_resume_with_other_data_or_settings_is_refused(change, named, swept, tmp_path, monkeypatch):
+    from sentiment import sweep as sweep_module
+
+    data, report = swept
+    report = _copy(report, tmp_path)
+    before = (report / "results.jsonl").read_text()
+    monkeypatch.setattr(sweep_module, "_one_run", lambda *a, **k: pytest.fail("ran with mismatched runs"))
+    if change[0] == "data":
+        data, change = data.with_name(change[1]), []
+    change = [c.format(yelp=data.with_name("yelp_labelled.txt")) for c in change]
+    result = runner.invoke(app, ["sweep", str(data), "--report", str(report), *SWEEP, *change, "--resume"])
+    _one_error(result, named)
+    assert (report / "results.jsonl").read_text() == before
+
+
+def test_resume_refuses_runs_without_a_fingerprint(swept, tmp_path):
+    import json
+
+    data, report = swept
+    report = _copy(report, tmp_path)
+    runs = [json.loads(line) for line in (report / "results.jsonl").read_text().splitlines()]
+    (report / "results.jsonl").write_text("".join(json.dumps({**r, "fingerprint": None}) + "\n" for r in runs))
+    result = runner.invoke(app, ["sweep", str(data), "--report", str(report), *SWEEP, "--resume"])
+    _one_error(result, "other data or settings (")
