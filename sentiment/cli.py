@@ -9,11 +9,13 @@ usage errors keep status 2. ``--debug`` shows tracebacks. No ML logic here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +63,28 @@ def _on_sigterm(signum, frame):
     raise _Terminated()
 
 
+@contextlib.contextmanager
+def _warnings_as_notes():
+    """Warnings meant for users (scikit-learn's ConvergenceWarning, our SentimentWarning, NumPy's RuntimeWarning)
+    become one ``note:`` line each, once per distinct message; other categories keep Python's handling."""
+    seen = set()
+    show_other = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, UserWarning | RuntimeWarning):
+            return show_other(message, category, filename, lineno, file, line)
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            _note(text)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", category=UserWarning)  # "always": deduplicated above, by message
+        warnings.filterwarnings("always", category=RuntimeWarning)
+        warnings.showwarning = show
+        yield
+
+
 def _cli_errors(command):
     """Map library errors and interruptions to one line on stderr and an exit status."""
 
@@ -68,7 +92,8 @@ def _cli_errors(command):
     def wrapper(*args, **kwargs):
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            return command(*args, **kwargs)
+            with _warnings_as_notes():
+                return command(*args, **kwargs)
         except SentimentError as error:
             if _state["debug"]:
                 raise
@@ -239,7 +264,7 @@ def train(
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]
         if undefined:
-            _note(f"{kind}: {', '.join(undefined)} undefined on these held-out reviews (one class only?): n/a, null")
+            _note(f"{kind}: {', '.join(undefined)} undefined: a class is missing from the held-out reviews (n/a, null)")
     target = output or _default_model_dir(data)
     with progress.task(f"Saving {target}"):
         result.model.save(target)
