@@ -22,10 +22,11 @@ import itertools
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 
 from sentiment.data import Reviews, split_reviews
-from sentiment.errors import DataError, SentimentError, TrainingError
+from sentiment.errors import DataError, SentimentError, SentimentWarning, TrainingError
 from sentiment.evaluate import classification_metrics
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
@@ -51,6 +52,8 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
         if name not in _INTEGER_PARAMS | _FLOAT_PARAMS:
             known = ", ".join(sorted(_INTEGER_PARAMS | _FLOAT_PARAMS))
             raise TrainingError(f"--param {spec!r}: {name!r} is not a Word2Vec parameter ({known})")
+        if name in grid:
+            raise TrainingError(f"--param {name} is given twice: list its values once, e.g. {name}=1,2,5")
         cast = int if name in _INTEGER_PARAMS else float
         try:
             grid[name] = [cast(v) for v in values.split(",") if v.strip()]
@@ -58,6 +61,10 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
             raise TrainingError(f"--param {spec!r}: values must be {cast.__name__}s separated by commas") from None
         if not grid[name]:
             raise TrainingError(f"--param {spec!r}: give at least one value")
+        if len(set(grid[name])) < len(grid[name]):  # the same run twice would count as two repeats' worth
+            grid[name] = list(dict.fromkeys(grid[name]))
+            message = f"--param {spec}: repeated values are run once: {name}={','.join(map(str, grid[name]))}"
+            warnings.warn(SentimentWarning(message), stacklevel=2)
     if not grid:
         raise TrainingError("give at least one --param NAME=V1,V2,...")
     return grid

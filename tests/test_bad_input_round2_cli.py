@@ -325,3 +325,92 @@ def test_resume_refuses_runs_without_a_fingerprint(swept, tmp_path):
     (report / "results.jsonl").write_text("".join(json.dumps({**r, "fingerprint": None}) + "\n" for r in runs))
     result = runner.invoke(app, ["sweep", str(data), "--report", str(report), *SWEEP, "--resume"])
     _one_error(result, "other data or settings (")
+
+
+# ------------------------------------------------------------------ 3. runaway parameters
+
+
+def test_a_window_wider_than_every_sentence_trains_as_the_widest_that_pairs():
+    from sentiment.errors import SentimentWarning
+    from sentiment.word2vec import Word2Vec
+
+    corpus = [["good", "film", "great", "plot"], ["bad", "film", "dull", "plot", "sadly"]] * 30  # longest: 5
+    fitted = {}
+    for window in (2, 4, 5, 1_000_000):
+        model = Word2Vec(vector_size=8, min_count=1, sample=0, epochs=2, window=window, seed=3)
+        if window > 4:
+            with pytest.warns(SentimentWarning, match="wider than the longest sentence"):
+                model.fit(corpus)
+        else:
+            model.fit(corpus)
+        assert model.window_ == min(window, 4) and model.get_params()["window"] == window
+        fitted[window] = model.wv.vectors
+    assert (fitted[5] == fitted[4]).all() and (fitted[1_000_000] == fitted[4]).all()  # the same training
+    assert not (fitted[2] == fitted[4]).all()  # a normal window is kept as it is
+
+
+def test_a_runaway_window_on_short_sentences_trains_in_seconds(shared_data, tmp_path):
+    import time
+
+    started = time.perf_counter()
+    data = shared_data / "uci" / "yelp_labelled.txt"
+    result = runner.invoke(app, ["train", str(data), "-o", str(tmp_path / "m"), *FAST, "--window", "1000000"])
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 60
+    notes = [line for line in result.stderr.splitlines() if "wider than the longest sentence" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: --window 1000000") and "window 30" in notes[0]
+
+
+@pytest.mark.parametrize("options, named", [
+    (["--negative", "100000", "--vector-size", "300"], "--negative 100000 needs ~"),
+    (["--negative", "10000000"], "--negative 10000000 needs ~"),
+    (["--negative", "40", "--window", "15000", "--vector-size", "300"], "--window 15000 needs ~"),
+])  # fmt: skip
+def test_runaway_noise_samples_are_refused_before_training(options, named, tmp_path, monkeypatch):
+    import time
+
+    from sentiment import word2vec
+
+    data, held_out = tmp_path / "r.csv", tmp_path / "h.csv"
+    data.write_text("text,label\n" + _rows() + "great " * 20_000 + ",1\n")  # one review of 20,000 words
+    held_out.write_text("text,label\n" + _rows(10))  # so that the long review is trained on
+    monkeypatch.setattr(word2vec.Word2Vec, "_run_epochs", lambda *a: pytest.fail("started training"))
+    started = time.perf_counter()
+    result = runner.invoke(app, ["train", str(data), "--test", str(held_out), *FAST, *options])
+    _one_error(result, named)
+    assert "GiB for the noise samples" in result.stderr and time.perf_counter() - started < 30
+
+
+# ------------------------------------------------------------------ 5. smaller things
+
+
+def test_library_warnings_become_one_note_each(tmp_path):
+    three, two = tmp_path / "three.csv", tmp_path / "two.csv"
+    three.write_text(
+        "text,label\n" + "".join(f"review {i} says {'abc'[i % 3] * 3},{'xyz'[i % 3]}\n" for i in range(90))
+    )
+    two.write_text("text,label\nsays aaa,x\nsays bbb,y\n")
+    result = runner.invoke(app, ["train", str(three), "--test", str(two), "-o", str(tmp_path / "m"), *FAST])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.strip().splitlines()
+    assert all(line.startswith("note: ") for line in lines), result.stderr  # no "UserWarning", no source lines
+    assert sum("ROC AUC score is not defined" in line for line in lines) == 1  # raised by both pipelines
+
+
+def test_piped_tables_are_not_cut_to_80_columns(shared_data):
+    data = shared_data / "uci" / "amazon_cells_labelled.txt"
+    result = runner.invoke(app, ["compare", str(data), "--repeats", "1", *FAST], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout and "model size (MB)" in result.stdout
+    assert max(map(len, result.stdout.splitlines())) > 80
+
+
+def test_repeated_sweep_values_run_once(shared_data, tmp_path):
+    report = tmp_path / "s"
+    args = ["sweep", str(shared_data / "uci" / "amazon_cells_labelled.txt"), "--report", str(report)]
+    result = runner.invoke(app, [*args, "--param", "negative=2,2", "--repeats", "1", *FAST])
+    assert result.exit_code == 0, result.output
+    assert len((report / "results.jsonl").read_text().splitlines()) == 1
+    assert "note: --param negative=2,2: repeated values are run once: negative=2" in result.stderr
+    twice = runner.invoke(app, [*args, "--param", "negative=1", "--param", "negative=2", *FAST])
+    _one_error(twice, "--param negative is given twice")
