@@ -9,11 +9,13 @@ usage errors keep status 2. ``--debug`` shows tracebacks. No ML logic here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +41,14 @@ DEFAULT_VECTOR_SIZE = 300
 
 
 def _stdout() -> Console:
-    return Console(file=sys.stdout, soft_wrap=False)
+    # Piped or redirected, rich would cut tables to 80 columns: the reader of a file wants every cell whole.
+    width = None if sys.stdout.isatty() else 10_000
+    return Console(file=sys.stdout, soft_wrap=False, width=width)
+
+
+def _say(message: str) -> None:
+    """A line of results on stdout, printed literally: paths and names are never rich markup."""
+    _stdout().print(message, markup=False, highlight=False)
 
 
 def _note(message: str) -> None:
@@ -55,6 +64,28 @@ def _on_sigterm(signum, frame):
     raise _Terminated()
 
 
+@contextlib.contextmanager
+def _warnings_as_notes():
+    """Warnings meant for users (scikit-learn's ConvergenceWarning, our SentimentWarning, NumPy's RuntimeWarning)
+    become one ``note:`` line each, once per distinct message; other categories keep Python's handling."""
+    seen = set()
+    show_other = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, UserWarning | RuntimeWarning):
+            return show_other(message, category, filename, lineno, file, line)
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            _note(text)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", category=UserWarning)  # "always": deduplicated above, by message
+        warnings.filterwarnings("always", category=RuntimeWarning)
+        warnings.showwarning = show
+        yield
+
+
 def _cli_errors(command):
     """Map library errors and interruptions to one line on stderr and an exit status."""
 
@@ -62,11 +93,13 @@ def _cli_errors(command):
     def wrapper(*args, **kwargs):
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            return command(*args, **kwargs)
+            with _warnings_as_notes():
+                return command(*args, **kwargs)
         except SentimentError as error:
             if _state["debug"]:
                 raise
-            sys.stderr.write(f"error: {error}\n")  # one line, never wrapped
+            line = " ".join(str(error).split())  # one line, never wrapped, even if a cause spans several
+            sys.stderr.write(f"error: {line}\n")
             raise typer.Exit(1) from None
         except _Terminated:
             sys.stderr.write("terminated: unfinished work was dropped; existing files are as they were\n")
@@ -128,6 +161,30 @@ def _read_data(data: Path, *, unlabeled=None, text_column=None, label_column=Non
     return reviews, held_out, extra
 
 
+def _test_size(value: float) -> float:
+    """A held-out share in (0, 1), or a whole number of held-out rows."""
+    if not (0 < value < 1 or (value >= 1 and value.is_integer())):
+        raise typer.BadParameter(f"{value:g} is neither a share in (0, 1) nor a whole number of rows (1 or more)")
+    return value
+
+
+def _train_features(value: str) -> str:
+    from sentiment.train import FEATURES
+
+    if value not in FEATURES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FEATURES)}")
+    return value
+
+
+def _compare_features(value: str) -> str:
+    from sentiment.compare import REPRESENTATIONS
+
+    unknown = [name for name in _representations(value) if name not in REPRESENTATIONS]
+    if unknown or not _representations(value):
+        raise typer.BadParameter(f"{', '.join(unknown) or value!r}: choose from both, {', '.join(REPRESENTATIONS)}")
+    return value
+
+
 Download = Annotated[
     bool, typer.Option("--download", help="Download a built-in dataset given as DATA if it is not cached.")
 ]
@@ -157,15 +214,19 @@ Optimizer = Annotated[str, typer.Option("--optimizer", help="SGNS updates: sgd (
 @_cli_errors
 def train(
     data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV/TSV, optionally .gz) or a dataset name.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model directory [models/<data name>].")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder (models/<data name>).")] = None,
     unlabeled: Annotated[
         list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors (repeatable).")
     ] = None,
     test: Annotated[Path | None, typer.Option("--test", help="Held-out labelled file (default: split DATA).")] = None,
-    test_size: Annotated[float, typer.Option("--test-size", help="Held-out share of DATA without --test.")] = 0.2,
+    test_size: Annotated[
+        float, typer.Option("--test-size", help="Held-out share of DATA without --test.", callback=_test_size)
+    ] = 0.2,
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
-    features: Annotated[str, typer.Option("--features", help="embeddings, onehot or both.")] = "both",
+    features: Annotated[
+        str, typer.Option("--features", help="embeddings, onehot or both.", callback=_train_features)
+    ] = "both",
     vector_size: VectorSize = DEFAULT_VECTOR_SIZE,
     window: Window = 5,
     negative: Negative = 5,
@@ -202,6 +263,10 @@ def train(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
         word2vec=word2vec, C=C, seed=seed, progress=progress,
     )  # fmt: skip
+    for kind, metrics in result.metrics.items():
+        undefined = [name for name, value in metrics.items() if value is None]
+        if undefined:
+            _note(f"{kind}: {', '.join(undefined)} undefined: a class is missing from the held-out reviews (n/a, null)")
     with progress.task(f"Saving {target}"):
         result.model.save(target)
     if as_json:
@@ -209,7 +274,7 @@ def train(
         return
     out = _stdout()
     out.print(comparison_table(result.metrics, result.fit_seconds, title=f"Held-out results ({data.name})"))
-    out.print(f"Model saved to {target}", highlight=False)
+    _say(f"Model saved to {target}")
 
 
 @app.command()
@@ -296,11 +361,9 @@ def predict(
         else:
             rows, unscored, unknown = summary["rows"], summary["unscored"], summary["no_known_word"]
             unknown_part = f"; {unknown:,} with no known word" if unknown else ""
-            _stdout().print(
+            _say(
                 f"Wrote {rows:,} {'row' if rows == 1 else 'rows'} to {output_file} "
-                f"({unscored:,} unscored: empty text{unknown_part})",
-                highlight=False,
-                soft_wrap=True,  # one line, however long the path
+                f"({unscored:,} unscored: empty text{unknown_part})"
             )
         return
     predictions = predict_texts(loaded, texts)
@@ -315,7 +378,7 @@ def predict(
 def similar(
     model: Annotated[Path, typer.Argument(help="A model directory with word vectors.")],
     word: Annotated[str, typer.Argument(help="The word to look up.")],
-    topn: Annotated[int, typer.Option("--topn", help="How many neighbours.")] = 10,
+    topn: Annotated[int, typer.Option("--topn", help="How many neighbours.", min=1)] = 10,
     as_json: AsJson = False,
 ):
     """Nearest words to WORD by cosine similarity of the model's SGNS vectors."""
@@ -346,15 +409,15 @@ def validate(
     labelled: Annotated[
         Path | None, typer.Option("--labelled", help="Labelled reviews for downstream accuracy.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Use the first N texts of CORPUS (0: all).")] = 20_000,
-    labelled_limit: Annotated[int, typer.Option("--labelled-limit", help="Use N labelled reviews.")] = 5_000,
+    limit: Annotated[int, typer.Option("--limit", help="Use the first N texts of CORPUS (0: all).", min=0)] = 20_000,
+    labelled_limit: Annotated[int, typer.Option("--labelled-limit", help="Use N labelled reviews.", min=0)] = 5_000,
     epochs: Epochs = 3,
     vector_size: VectorSize = 100,
     window: Window = 5,
     negative: Negative = 5,
     min_count: MinCount = 5,
     sample: Sample = 1e-3,
-    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads [cores].")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads (0: one per core).", min=0)] = 0,
     optimizer: Optimizer = "sgd",
     seed: Seed = 0,
     download: Download = False,
@@ -422,14 +485,15 @@ Unlabeled = Annotated[list[Path] | None, typer.Option("--unlabeled", help="More 
 def compare(
     data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV/TSV, optionally .gz) or a dataset name.")],
     unlabeled: Unlabeled = None,
-    features: Annotated[str, typer.Option("--features", help="Comma list of embeddings, onehot, both, tfidf.")] = (
-        "embeddings,onehot"
-    ),
+    features: Annotated[
+        str,
+        typer.Option("--features", help="Comma list of embeddings, onehot, both, tfidf.", callback=_compare_features),
+    ] = "embeddings,onehot",
     repeats: Annotated[int, typer.Option("--repeats", help="Repeats with different seeds and splits.")] = 3,
     train_sizes: Annotated[
         str, typer.Option("--train-sizes", help="Labelled fractions for learning curves, e.g. 0.1,0.25,0.5,1.")
     ] = "1.0",
-    test_size: Annotated[float, typer.Option("--test-size")] = 0.2,
+    test_size: Annotated[float, typer.Option("--test-size", help="Held-out share of DATA.", callback=_test_size)] = 0.2,
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     vector_size: VectorSize = DEFAULT_VECTOR_SIZE,
@@ -473,7 +537,7 @@ def compare(
 
     _stdout().print(table_from_markdown(compare_markdown(summary), title=f"Embeddings vs one-hot on {data.name}"))
     if report is not None:
-        _stdout().print(f"Report written to {report}/report.md", highlight=False)
+        _say(f"Report written to {report}/report.md")
 
 
 @app.command()
@@ -526,7 +590,7 @@ def sweep(
     from sentiment.report import table_from_markdown
 
     _stdout().print(table_from_markdown(sweep_markdown(summary, list(grid)), title=f"Sweep on {data.name}"))
-    _stdout().print(f"Report written to {report}/report.md", highlight=False)
+    _say(f"Report written to {report}/report.md")
 
 
 datasets_app = typer.Typer(
@@ -540,7 +604,9 @@ DatasetName = Annotated[str, typer.Argument(help="imdb, mr or uci.")]
 @_cli_errors
 def datasets_list(as_json: AsJson = False):
     """Built-in datasets: size, splits, whether they are in the cache, and whom to cite."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from sentiment.datasets import data_home, status
 
@@ -548,12 +614,13 @@ def datasets_list(as_json: AsJson = False):
     if as_json:
         _print_json({"data_home": str(data_home()), "datasets": rows})
         return
-    table = Table(title=f"Built-in datasets (cache: {data_home()})")
+    table = Table(title=escape(f"Built-in datasets (cache: {data_home()})"))
     for column in ("name", "title", "size", "splits", "downloaded", "cite"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["name"], row["title"], row["size"], ", ".join(row["splits"]),
-                      "yes" if row["downloaded"] else "no", row["citation"])  # fmt: skip
+        cells = (row["name"], row["title"], row["size"], ", ".join(row["splits"]),
+                 "yes" if row["downloaded"] else "no", row["citation"])  # fmt: skip
+        table.add_row(*map(Text, cells))
     _stdout().print(table)
 
 
@@ -572,7 +639,7 @@ def datasets_download(
     table = download(name, mirror=mirror, progress=Progress(enabled=not quiet))
     if DATASETS[name].checksum is None:
         _note(f"{name} has no published checksum; its layout was checked instead")
-    _stdout().print(f"{name} is ready: {table}", highlight=False)
+    _say(f"{name} is ready: {table}")
 
 
 @datasets_app.command("import")
@@ -586,7 +653,7 @@ def datasets_import(
     from sentiment.datasets import import_dataset
 
     table = import_dataset(name, path, progress=Progress(enabled=not quiet))
-    _stdout().print(f"{name} is ready: {table}", highlight=False)
+    _say(f"{name} is ready: {table}")
 
 
 @datasets_app.command("export")
@@ -601,7 +668,7 @@ def datasets_export(
     from sentiment.datasets import export
 
     rows = export(name, split, output, overwrite=overwrite)
-    _stdout().print(f"Wrote {rows:,} rows to {output}", highlight=False)
+    _say(f"Wrote {rows:,} {'row' if rows == 1 else 'rows'} to {output}")
 
 
 def main() -> None:

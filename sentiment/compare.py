@@ -82,6 +82,9 @@ def compare(
         raise TrainingError("--train-sizes must be fractions in (0, 1]")
     if reviews.labels is None or len(reviews.classes) < 2:
         raise DataError(f"{reviews.source}: need labelled reviews of at least two classes")
+    if not C > 0:
+        raise TrainingError("--C must be > 0")
+    _check_fractions(reviews, train_sizes, test_size, seed)
     progress = progress or Progress(enabled=False)
     unlabeled_tokens = tokenize_all(unlabeled or [])
     runs = []
@@ -124,6 +127,19 @@ def compare(
         },
         "runs": runs,
     }
+
+
+def _check_fractions(reviews: Reviews, train_sizes, test_size: float, seed: int) -> None:
+    """Refuse, before any training, a labelled fraction that leaves a class without a review on either side."""
+    n_train = len(split_reviews(reviews, test_size, seed)[0])  # every repeat's split has this size
+    n_classes = len(reviews.classes)
+    for fraction in train_sizes:
+        kept = int(fraction * n_train)  # as train_test_split rounds it
+        if fraction < 1 and not n_classes <= kept <= n_train - n_classes:
+            raise DataError(
+                f"--train-sizes {fraction:g} keeps {kept:,} of {n_train:,} training reviews: "
+                f"need at least {n_classes} (one per class) and to leave as many out; use a larger fraction"
+            )
 
 
 def _stratified_fraction(reviews: Reviews, fraction: float, seed: int) -> Reviews:

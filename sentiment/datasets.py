@@ -150,7 +150,10 @@ DATASETS = {
 
 
 def data_home() -> Path:
-    return Path(os.environ.get("SENTIMENT_DATA", "data"))
+    home = Path(os.environ.get("SENTIMENT_DATA", "data"))
+    if home.exists() and not home.is_dir():
+        raise DataError(f"the data home {home} (SENTIMENT_DATA, default ./data) is a file: point it at a folder")
+    return home
 
 
 def is_dataset(name: str | os.PathLike) -> bool:
@@ -296,6 +299,8 @@ def _fetch(url: str, destination: Path, progress: Progress) -> None:
 def download(name: str, *, mirror: str | None = None, progress: Progress | None = None) -> Path:
     """Download, verify and cache a built-in dataset; returns the cached table's path."""
     spec = _spec(name)
+    if mirror and "://" not in mirror and not Path(mirror).is_dir():
+        raise DataError(f"--mirror {mirror}: no such folder; give a folder holding {spec.filename} or a URL base")
     progress = progress or Progress(enabled=False)
     folder = data_home() / spec.name
     folder.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ anything else is a bug and keeps its traceback. Nothing here knows about the CLI
 
 from __future__ import annotations
 
-__all__ = ["DataError", "ModelError", "SentimentError", "TrainingError"]
+__all__ = ["DataError", "ModelError", "SentimentError", "SentimentWarning", "TrainingError"]
 
 
 class SentimentError(Exception):
@@ -23,3 +23,7 @@ class ModelError(SentimentError):
 
 class TrainingError(SentimentError):
     """Training cannot start or cannot go on (bad parameters, divergence, no vocabulary)."""
+
+
+class SentimentWarning(UserWarning):
+    """Something the user should hear about that does not stop the work (the CLI prints it as a note)."""

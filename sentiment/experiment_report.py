@@ -46,7 +46,9 @@ def summarise_compare(result: dict) -> pd.DataFrame:
 
 def summarise_sweep(runs: list[dict]) -> pd.DataFrame:
     """Mean and std over repeats per configuration."""
-    frame = pd.DataFrame([{**run["config"], **{k: v for k, v in run.items() if k != "config"}} for run in runs])
+    frame = pd.DataFrame(
+        [{**run["config"], **{k: v for k, v in run.items() if k not in ("config", "fingerprint")}} for run in runs]
+    )
     params = list(runs[0]["config"])
     metrics = [m for m in [*_SWEEP_METRICS, "analogy_accuracy", "ws353_spearman"] if m in frame]
     return _mean_std(frame, params, metrics)
@@ -214,7 +216,9 @@ def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings:
         ax.grid(alpha=0.3)
         ax.legend()
         plots.append(_save(fig, directory / f"{metric}_vs_{x}.png"))
-    flat = pd.DataFrame([{**run["config"], **{k: v for k, v in run.items() if k != "config"}} for run in runs])
+    flat = pd.DataFrame(
+        [{**run["config"], **{k: v for k, v in run.items() if k not in ("config", "fingerprint")}} for run in runs]
+    )
     _write_atomically(directory / "results.csv", flat.to_csv(index=False))
     fixed = {k: v for k, v in settings.get("base_params", {}).items() if k not in params}
     _write_atomically(directory / "summary.csv", summary.to_csv(index=False))

@@ -15,6 +15,13 @@ from contextlib import contextmanager
 __all__ = ["Progress", "TaskHandle"]
 
 
+def _literal(text: str) -> str:
+    """Descriptions and statuses name files and settings: escaped, so rich shows them as typed."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 class TaskHandle:
     """One running bar: ``advance(n, status=...)`` moves it and updates its status text."""
 
@@ -25,13 +32,13 @@ class TaskHandle:
     def advance(self, amount: float = 1, status: str | None = None) -> None:
         if self._bar is None:
             return
-        fields = {} if status is None else {"status": status}
+        fields = {} if status is None else {"status": _literal(status)}
         self._bar.update(self._task_id, advance=amount, **fields)
 
     def update(self, *, total: float | None = None, status: str | None = None) -> None:
         if self._bar is None:
             return
-        fields = {} if status is None else {"status": status}
+        fields = {} if status is None else {"status": _literal(status)}
         self._bar.update(self._task_id, total=total, **fields)
 
 
@@ -72,5 +79,5 @@ class Progress:
         console = Console(file=sys.stderr)
         # Spinners (no total) vanish when done; bars stay as a record (e.g. each epoch's loss).
         with RichProgress(*columns, console=console, transient=total is None) as bar:
-            task_id = bar.add_task(description, total=total, status="")
+            task_id = bar.add_task(_literal(description), total=total, status="")
             yield TaskHandle(bar, task_id)

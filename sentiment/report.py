@@ -1,14 +1,18 @@
 """Human-readable output: rich tables for the terminal and the Markdown model card.
 
 Functions here take the plain dicts that ``train``, ``evaluate`` and
-``validate`` return and render them; they compute nothing new.
+``validate`` return and render them; they compute nothing new. Every title,
+header and cell is literal text, never rich markup: texts, labels, words and
+file names come from users and data, and "[bold]" or "[/]" must print as typed.
 """
 
 from __future__ import annotations
 
 import math
 
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 __all__ = [
     "comparison_table",
@@ -24,22 +28,35 @@ __all__ = [
 _NAMES = {"embeddings": "SGNS mean embeddings", "onehot": "one-hot baseline"}
 
 
+def _table(title: str = "") -> Table:
+    # Titles are escaped rather than made Text, so that they keep the table's title style.
+    return Table(title=escape(title) if title else None)
+
+
+def _column(table: Table, header: str, **options) -> None:
+    table.add_column(Text(header), **options)
+
+
+def _row(table: Table, *cells: str) -> None:
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def _num(value: float, digits: int = 4) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def comparison_table(metrics: dict[str, dict], fit_seconds: dict[str, float] | None = None, title: str = "") -> Table:
     """One row per pipeline: accuracy, macro-F1, ROC AUC and (if given) training time."""
-    table = Table(title=title or None)
+    table = _table(title)
     for column in ("features", "accuracy", "macro-F1", "ROC AUC", "n"):
-        table.add_column(column, justify="left" if column == "features" else "right")
+        _column(table, column, justify="left" if column == "features" else "right")
     if fit_seconds is not None:
-        table.add_column("train time", justify="right")
+        _column(table, "train time", justify="right")
     for kind, m in metrics.items():
         row = [_NAMES.get(kind, kind), _num(m["accuracy"]), _num(m["macro_f1"]), _num(m["roc_auc"]), f"{m['n']:,}"]
         if fit_seconds is not None:
             row.append(f"{fit_seconds.get(kind, float('nan')):.1f} s")
-        table.add_row(*row)
+        _row(table, *row)
     return table
 
 
@@ -47,43 +64,48 @@ def evaluation_tables(metrics: dict[str, dict], title: str = "Held-out evaluatio
     """The comparison table, then per-class scores and the confusion matrix of each pipeline."""
     tables = [comparison_table(metrics, title=title)]
     for kind, m in metrics.items():
-        per_class = Table(title=f"{_NAMES.get(kind, kind)}: per class")
+        per_class = _table(f"{_NAMES.get(kind, kind)}: per class")
         for column in ("class", "precision", "recall", "F1", "support"):
-            per_class.add_column(column, justify="left" if column == "class" else "right")
+            _column(per_class, column, justify="left" if column == "class" else "right")
         for label, scores in m["per_class"].items():
-            per_class.add_row(
-                label, _num(scores["precision"]), _num(scores["recall"]), _num(scores["f1"]), f"{scores['support']:,}"
+            _row(
+                per_class,
+                label,
+                _num(scores["precision"]),
+                _num(scores["recall"]),
+                _num(scores["f1"]),
+                f"{scores['support']:,}",
             )
         tables.append(per_class)
-        confusion = Table(title=f"{_NAMES.get(kind, kind)}: confusion matrix (rows true, columns predicted)")
-        confusion.add_column("")
+        confusion = _table(f"{_NAMES.get(kind, kind)}: confusion matrix (rows true, columns predicted)")
+        _column(confusion, "")
         for label in m["classes"]:
-            confusion.add_column(label, justify="right")
+            _column(confusion, label, justify="right")
         for label, row in zip(m["classes"], m["confusion_matrix"], strict=True):
-            confusion.add_row(label, *(f"{v:,}" for v in row))
+            _row(confusion, label, *(f"{v:,}" for v in row))
         tables.append(confusion)
     return tables
 
 
 def predictions_table(predictions: list[dict]) -> Table:
     """``predict_texts``'s results; an empty text has no label, and a note says why a label means little."""
-    table = Table()
-    table.add_column("text", overflow="fold", max_width=70)
-    table.add_column("label")
-    table.add_column("probability", justify="right")
-    table.add_column("note")
+    table = _table()
+    _column(table, "text", overflow="fold", max_width=70)
+    _column(table, "label")
+    _column(table, "probability", justify="right")
+    _column(table, "note")
     for p in predictions:
         probability = "" if p["probability"] is None else f"{p['probability']:.3f}"
-        table.add_row(p["text"], p["label"] or "", probability, p["note"] or "")
+        _row(table, p["text"], p["label"] or "", probability, p["note"] or "")
     return table
 
 
 def similar_table(word: str, neighbours: list[tuple[str, float]]) -> Table:
-    table = Table(title=f"Nearest words to {word!r} (cosine)")
-    table.add_column("word")
-    table.add_column("similarity", justify="right")
+    table = _table(f"Nearest words to {word!r} (cosine)")
+    _column(table, "word")
+    _column(table, "similarity", justify="right")
     for neighbour, similarity in neighbours:
-        table.add_row(neighbour, f"{similarity:.3f}")
+        _row(table, neighbour, f"{similarity:.3f}")
     return table
 
 
@@ -117,14 +139,14 @@ def validation_rows(report: dict) -> list[tuple[str, str, str, str]]:
 
 def validation_table(report: dict) -> Table:
     corpus = report["corpus"]
-    table = Table(
-        title=f"Our SGNS vs gensim ({corpus['sentences']:,} texts, {corpus['words']:,} words, "
+    table = _table(
+        f"Our SGNS vs gensim ({corpus['sentences']:,} texts, {corpus['words']:,} words, "
         f"{report['params']['epochs']} epochs, gensim workers={report['gensim_workers']})"
     )
     for column in ("measure", "ours", "gensim", "ours/gensim"):
-        table.add_column(column, justify="left" if column == "measure" else "right")
+        _column(table, column, justify="left" if column == "measure" else "right")
     for row in validation_rows(report):
-        table.add_row(*row)
+        _row(table, *row)
     return table
 
 
@@ -138,11 +160,11 @@ def table_from_markdown(markdown: str, title: str = "") -> Table:
     """A rich Table from a Markdown pipe table, so terminal and report.md show the same cells."""
     rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in markdown.strip().splitlines()]
     header, alignments, body = rows[0], rows[1], rows[2:]
-    table = Table(title=title or None)
+    table = _table(title)
     for name, alignment in zip(header, alignments, strict=True):
-        table.add_column(name, justify="right" if alignment.endswith(":") else "left")
+        _column(table, name, justify="right" if alignment.endswith(":") else "left")
     for row in body:
-        table.add_row(*row)
+        _row(table, *row)
     return table
 
 

@@ -7,27 +7,33 @@ embedding classifier on the labelled training split, and record SGNS time,
 words/s, final loss, held-out accuracy and macro-F1, and, when asked, Google
 analogy accuracy and WS-353 Spearman. Each finished run is appended to a JSON
 Lines file at once (flushed and synced), so Ctrl-C loses at most the run in
-progress and ``resume`` skips every run already there. Aggregation and plots
-are ``experiment_report.py``'s job.
+progress and ``resume`` skips every run already there. Each run carries a
+fingerprint of everything fixed across the grid (the labelled and unlabelled
+texts, held-out share, C, every other Word2Vec parameter, ``intrinsic``, the
+seed): ``resume`` reuses runs only under an identical fingerprint and refuses
+a results file made with other data or settings, or not by ``sweep`` at all.
+Aggregation and plots are ``experiment_report.py``'s job.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 
 from sentiment.data import Reviews, split_reviews
-from sentiment.errors import DataError, SentimentError, TrainingError
+from sentiment.errors import DataError, SentimentError, SentimentWarning, TrainingError
 from sentiment.evaluate import classification_metrics
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
 from sentiment.train import build_pipeline
 from sentiment.word2vec import Word2Vec
 
-__all__ = ["parse_grid", "read_runs", "sweep"]
+__all__ = ["fingerprint", "parse_grid", "read_runs", "sweep"]
 
 _INTEGER_PARAMS = {"vector_size", "window", "min_count", "negative", "epochs", "max_vocab_size", "batch_words"}
 _FLOAT_PARAMS = {"ns_exponent", "sample", "alpha", "min_alpha"}
@@ -46,6 +52,8 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
         if name not in _INTEGER_PARAMS | _FLOAT_PARAMS:
             known = ", ".join(sorted(_INTEGER_PARAMS | _FLOAT_PARAMS))
             raise TrainingError(f"--param {spec!r}: {name!r} is not a Word2Vec parameter ({known})")
+        if name in grid:
+            raise TrainingError(f"--param {name} is given twice: list its values once, e.g. {name}=1,2,5")
         cast = int if name in _INTEGER_PARAMS else float
         try:
             grid[name] = [cast(v) for v in values.split(",") if v.strip()]
@@ -53,22 +61,77 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
             raise TrainingError(f"--param {spec!r}: values must be {cast.__name__}s separated by commas") from None
         if not grid[name]:
             raise TrainingError(f"--param {spec!r}: give at least one value")
+        if len(set(grid[name])) < len(grid[name]):  # the same run twice would count as two repeats' worth
+            grid[name] = list(dict.fromkeys(grid[name]))
+            message = f"--param {spec}: repeated values are run once: {name}={','.join(map(str, grid[name]))}"
+            warnings.warn(SentimentWarning(message), stacklevel=2)
     if not grid:
         raise TrainingError("give at least one --param NAME=V1,V2,...")
     return grid
 
 
 def read_runs(path: Path) -> list[dict]:
-    """The finished runs in a results file (a torn last line from a crash is ignored)."""
+    """The finished runs in a results file (a torn last line from a crash is ignored).
+
+    Any other line that is not a run of ``sweep`` makes the whole file refused:
+    it was not written by ``sweep``, and appending to it would mix two things.
+    """
+    path = Path(path)
     if not path.exists():
         return []
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a sweep's results file")
+    lines = path.read_bytes().splitlines()
     runs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(lines, start=1):
         try:
-            runs.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+            run = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if number == len(lines) and line.startswith(b"{"):
+                continue  # the start of a run, torn by a crash while it was being written
+            run = None
+        if not (isinstance(run, dict) and isinstance(run.get("config"), dict) and isinstance(run.get("repeat"), int)):
+            raise DataError(f"{path}: line {number} is not a run of `sentiment sweep`; choose another --report")
+        runs.append(run)
     return runs
+
+
+def _sha256(texts, labels=None) -> str:
+    digest = hashlib.sha256()
+    for i, text in enumerate(texts):
+        for part in (text, None if labels is None else str(labels[i])):
+            raw = b"" if part is None else part.encode("utf-8", "surrogatepass")
+            digest.update(len(raw).to_bytes(8, "little") + raw)
+    return digest.hexdigest()
+
+
+def fingerprint(reviews, unlabeled, grid, *, test_size, C, base_params, intrinsic, seed) -> dict:
+    """Everything a run depends on besides its grid values and repeat, as JSON-ready values."""
+    word2vec = {**Word2Vec().get_params(), **(base_params or {})}
+    fixed = {k: v for k, v in sorted(word2vec.items()) if k not in grid and k != "seed"}  # seeds: `seed` below
+    value = {
+        "data_sha256": _sha256(reviews.texts, reviews.labels),
+        "unlabeled_sha256": _sha256(unlabeled or []),
+        "test_size": test_size,
+        "C": C,
+        "word2vec": fixed,
+        "intrinsic": intrinsic,
+        "seed": seed,
+    }
+    return json.loads(json.dumps(value))  # as it reads back from the results file
+
+
+def _differences(old: dict, new: dict) -> str:
+    """``"window 2 there, 5 here; data"``: what tells two fingerprints apart."""
+    names = {"data_sha256": "labelled data", "unlabeled_sha256": "unlabelled texts"}
+    found = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if key == "word2vec" and isinstance(a, dict) and isinstance(b, dict):
+            found += [f"{k} {a.get(k)} there, {b.get(k)} here" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        elif a != b:
+            found.append(names.get(key, f"{key} {a} there, {b} here"))
+    return "; ".join(found)
 
 
 def _key(config: dict, repeat: int) -> str:
@@ -98,9 +161,19 @@ def sweep(
     results_path = Path(results_path)
     if results_path.exists() and not resume:
         raise SentimentError(f"{results_path} already holds results: pass --resume to continue it, or another --report")
-    results_path.parent.mkdir(parents=True, exist_ok=True)
     progress = progress or Progress(enabled=False)
     finished = read_runs(results_path)
+    stamp = fingerprint(
+        reviews, unlabeled, grid, test_size=test_size, C=C, base_params=base_params, intrinsic=intrinsic, seed=seed
+    )
+    for run in finished:
+        if run.get("fingerprint") != stamp:
+            differences = _differences(run.get("fingerprint") or {}, stamp) or "no fingerprint"
+            raise SentimentError(
+                f"{results_path} holds runs made with other data or settings ({differences}): "
+                "resume with the same ones, or choose another --report"
+            )
+    results_path.parent.mkdir(parents=True, exist_ok=True)
     if finished:
         # Rewrite without any torn last line, so that appended runs start on a line of their own.
         temporary = results_path.with_name(results_path.name + ".tmp")
@@ -122,6 +195,7 @@ def sweep(
                 config, repeat, seed + repeat, {**(base_params or {}), **config},
                 train_part, test_part, train_tokens + unlabeled_tokens, intrinsic, C, progress,
             )  # fmt: skip
+            run["fingerprint"] = stamp
             with open(results_path, "a", encoding="utf-8") as out:
                 out.write(json.dumps(run) + "\n")
                 out.flush()

@@ -98,6 +98,12 @@ def train(
         train_idx, test_idx = split_indices(reviews, test_size, seed)
         train_part, test_part = reviews.rows(train_idx), reviews.rows(test_idx)
         split = {"seed": seed, "test_size": test_size, "rows": len(reviews), "held_out_sha256": index_sha256(test_idx)}
+    unseen = sorted(set(test_part.classes) - set(train_part.classes)) if test_part.labels is not None else []
+    if unseen:  # refused now: scoring would fail only after all the training
+        raise DataError(
+            f"{test_part.source}: held-out labels {unseen} never occur in the training reviews; "
+            "give each class at least two reviews, or drop it"
+        )
 
     kinds = ["embeddings", "onehot"] if features == "both" else [features]
     pipelines, fit_seconds = {}, {}
@@ -115,7 +121,7 @@ def train(
 
     model = SentimentModel(pipelines, primary=kinds[0], meta={"data": {"label_mapping": mapping}})
     with progress.task("Scoring the held-out reviews"):
-        metrics = evaluate(model, test_part)
+        metrics = _finite(evaluate(model, test_part))
     model.meta = _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, metrics, fit_seconds)
     model.meta["data"].update(label_mapping=mapping, split=split)
     return TrainResult(model, metrics, fit_seconds)

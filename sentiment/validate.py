@@ -156,8 +156,12 @@ def compare_to_gensim(
 ) -> dict:
     """Train both on ``sentences`` and measure them side by side; returns ``{"ours": {...}, "gensim": {...}}``."""
     from sentiment.progress import Progress
+    from sentiment.word2vec import effective_window
 
     progress = progress or Progress(enabled=False)
+    # Both trainers and the loss get the same window, narrowed to the longest sentence (or they would loop for
+    # nothing over offsets that never pair).
+    params = {**params, "window": effective_window(params["window"], max(map(len, sentences), default=0))}
     workers = workers or os.cpu_count() or 1
     raw_words = sum(len(s) for s in sentences)
     runs = {}

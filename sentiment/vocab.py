@@ -29,6 +29,7 @@ class Vocabulary:
     counts: np.ndarray  # int64, aligned with index_to_key
     total_words: int  # every token seen, in vocabulary or not
     corpus_count: int  # number of sentences
+    longest_sentence: int = 0  # tokens in the longest sentence, in vocabulary or not
 
     @property
     def key_to_index(self) -> dict[str, int]:
@@ -62,6 +63,7 @@ def build_vocab(
     counts: dict[str, int] = {}
     total_words = 0
     corpus_count = 0
+    longest = 0
     min_reduce = 1
     for sentence in sentences:
         if isinstance(sentence, str):
@@ -70,6 +72,7 @@ def build_vocab(
             counts[word] = counts.get(word, 0) + 1
         total_words += len(sentence)
         corpus_count += 1
+        longest = max(longest, len(sentence))
         if progress is not None:
             progress(len(sentence))
         if max_vocab_size and len(counts) > max_vocab_size:
@@ -82,6 +85,7 @@ def build_vocab(
         counts=np.array([c for _, c in kept], dtype=np.int64),
         total_words=total_words,
         corpus_count=corpus_count,
+        longest_sentence=longest,
     )
 
 

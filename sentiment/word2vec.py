@@ -17,7 +17,12 @@ Differences from gensim, on purpose:
 * 16 neighbouring tokens share one pool of noise words (see ``sgns.py``):
   word2vec's gradient in expectation, as matrix products;
 * updates are applied per block of about a thousand tokens (see
-  ``_block_size``), not per pair.
+  ``_block_size``), not per pair;
+* a window wider than the longest sentence is narrowed to it (``window_``,
+  with a ``SentimentWarning``): no pair is farther apart, and offsets that can
+  never pair would only cost time and noise samples; and a window or
+  ``negative`` whose noise samples would not fit one block in memory (see
+  ``_check_block_memory``) is refused before training.
 
 The corpus may be any re-iterable of token lists (a list, or an object whose
 ``__iter__`` streams from disk): it is read once for the vocabulary and once
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -36,17 +42,20 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from sentiment.embeddings.params import PARAMS, WORD2VEC_PARAMS, as_parameters, check_word2vec_params, keyword_init
-from sentiment.errors import TrainingError
+from sentiment.errors import SentimentWarning, TrainingError
 from sentiment.optimizers import make_optimizer
 from sentiment.progress import Progress
 from sentiment.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, row_sums
 from sentiment.vectors import WordVectors
 from sentiment.vocab import Vocabulary, build_vocab, keep_probabilities, noise_distribution
 
-__all__ = ["Word2Vec"]
+__all__ = ["Word2Vec", "effective_window"]
 
 # Refuse to allocate weight matrices taking more than this share of free memory.
 _MAX_MEMORY_SHARE = 0.8
+# Refuse settings whose work arrays for one block (noise samples, pair scores) exceed this. Ordinary settings
+# (negative 5-20, window 5-10, 300 dimensions) need 5-50 MB; more than this only comes from a runaway parameter.
+_MAX_BLOCK_BYTES = 2**30
 # Blocks shrink so that no row takes more than about this many stale steps in one (see _block_size);
 # a run that diverges anyway starts again with blocks half as big, down to _MIN_BLOCK_WORDS.
 _STALE_STEPS_PER_BLOCK = 600
@@ -76,11 +85,30 @@ class _Block:
     raw_words: int  # tokens read from the corpus for this block, before any filtering
 
 
+def effective_window(window: int, longest_sentence: int) -> int:
+    """``window``, or the widest distance inside the longest sentence if that is smaller (with a warning).
+
+    >>> effective_window(5, 40), effective_window(5, 0)
+    (5, 5)
+    """
+    widest = max(1, longest_sentence - 1)
+    if longest_sentence and window > widest:
+        warnings.warn(
+            SentimentWarning(
+                f"--window {window} is wider than the longest sentence ({longest_sentence} tokens): "
+                f"training with window {widest}, since no pair is farther apart"
+            ),
+            stacklevel=2,
+        )
+        return widest
+    return window
+
+
 class Word2Vec(BaseEstimator):
     """Skip-gram with negative sampling, trained with NumPy.
 
     >>> corpus = [["good", "film"], ["bad", "film"]] * 50
-    >>> model = Word2Vec(vector_size=8, min_count=1, epochs=2, seed=1).fit(corpus)
+    >>> model = Word2Vec(vector_size=8, window=1, min_count=1, epochs=2, seed=1).fit(corpus)
     >>> model.wv.vectors.shape, model.wv.vectors.dtype.name
     ((3, 8), 'float32')
     """
@@ -119,11 +147,13 @@ class Word2Vec(BaseEstimator):
                 "lower --min-count or give more text"
             )
         self._check_memory(len(vocab))
+        self.window_ = effective_window(self.window, vocab.longest_sentence)
         self.vocabulary_ = vocab
         self._keep_probability = keep_probabilities(vocab.counts, self.sample)
         self._noise_cdf = np.cumsum(noise_distribution(vocab.counts, self.ns_exponent))
         self._noise_cdf /= self._noise_cdf[-1]
         self.block_words_ = self._block_size(vocab)
+        self._check_block_memory()
         self.block_restarts_ = 0
         self._chunk_cache = None  # filled by the first epoch when the corpus is in memory
         try:
@@ -215,7 +245,7 @@ class Word2Vec(BaseEstimator):
         kept = vocab.counts * self._keep_probability
         p_top = float(kept.max() / kept.sum())
         q_top = float(noise_distribution(vocab.counts, self.ns_exponent).max())
-        steps_per_token = (self.window + 1) * (2 * p_top + self.negative * q_top)
+        steps_per_token = (self.window_ + 1) * (2 * p_top + self.negative * q_top)
         budget = _STALE_STEPS_PER_BLOCK * min(1.0, 0.025 / self.alpha)
         return int(np.clip(budget / steps_per_token, _MIN_BLOCK_WORDS, self.batch_words))
 
@@ -239,6 +269,35 @@ class Word2Vec(BaseEstimator):
                 f"{vocab_size:,} words x {self.vector_size} dimensions needs {needed / 2**30:.1f} GiB "
                 f"but only {available / 2**30:.1f} GiB is free: raise --min-count or lower --vector-size"
             )
+
+    def _check_block_memory(self) -> None:
+        """Refuse, before training, a window or ``negative`` whose per-block work arrays cannot fit.
+
+        A block of ``block_words_`` tokens draws ``noise_pool_size`` noise words
+        per group of ``NOISE_GROUP`` tokens and holds, for each, its output
+        vector, its gradient and its row in the concatenated update (three
+        float32 vectors), plus its scores against the group (float32, about
+        four arrays) and its index (three 8-byte arrays while drawing); pairs
+        take a (tokens x 2 window) mask and about four float32 arrays.
+        """
+        pool = noise_pool_size(self.negative, self.window_)
+        groups = -(-self.block_words_ // NOISE_GROUP)
+        noise = groups * pool * (3 * 4 * self.vector_size + 4 * 4 * NOISE_GROUP + 24)
+        pairs = self.block_words_ * 2 * self.window_ * (1 + 4 * 4)
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # not on every platform
+            available = float("inf")
+        limit = min(_MAX_BLOCK_BYTES, _MAX_MEMORY_SHARE * available)
+        if noise + pairs <= limit:
+            return
+        blame = "--negative" if noise >= pairs and self.negative / 5 >= (self.window_ + 1) / 6 else "--window"
+        value = self.negative if blame == "--negative" else self.window_
+        raise TrainingError(
+            f"{blame} {value} needs ~{(noise + pairs) / 2**30:.1f} GiB for the noise samples and pairs of each "
+            f"{self.block_words_}-token block (at most {limit / 2**30:.1f} GiB): lower {blame} "
+            "(word2vec's usual values: negative 5-20, window 5-10)"
+        )
 
     def _encoded_chunks(self, sentences: Iterable[list[str]], vocab: Vocabulary) -> Iterator[_Chunk]:
         """Word indices (``len(vocab)`` for words out of vocabulary) of runs of whole sentences.
@@ -306,14 +365,14 @@ class Word2Vec(BaseEstimator):
         n_tokens = tokens.size
         if n_tokens < 2:
             return 0.0, 0
-        windows = rng.integers(1, self.window + 1, size=n_tokens)
+        windows = rng.integers(1, self.window_ + 1, size=n_tokens)
         n_groups = -(-n_tokens // NOISE_GROUP)
-        noise = self._draw_noise(rng, (n_groups, noise_pool_size(self.negative, self.window)))
+        noise = self._draw_noise(rng, (n_groups, noise_pool_size(self.negative, self.window_)))
         vectors = (self.syn0_[tokens], self.syn1neg_[tokens], self.syn1neg_[noise], block.sentence, windows)
         if self.sg:
-            grads = block_gradients(*vectors, self.window, self.negative)
+            grads = block_gradients(*vectors, self.window_, self.negative)
         else:
-            grads = cbow_block_gradients(*vectors, self.window, self.negative, cbow_mean=bool(self.cbow_mean))
+            grads = cbow_block_gradients(*vectors, self.window_, self.negative, cbow_mean=bool(self.cbow_mean))
         # One update per matrix: the output rows of the block's tokens and of its noise words together.
         ones = np.ones(n_tokens + noise.size, dtype=np.float32)
         every_row = np.arange(n_tokens + noise.size)
