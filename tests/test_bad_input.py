@@ -165,7 +165,8 @@ def test_interrupted_prediction_leaves_no_output(existing_model, tmp_path, monke
         return original(self, texts, kind)
 
     monkeypatch.setattr(SentimentModel, "predict_proba", interrupted)
-    result = runner.invoke(app, ["predict", str(existing_model), "--input", str(source), "--output", str(out)])
+    args = ["predict", str(existing_model), "--input", str(source), "--output", str(out), "--overwrite"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 130
     assert out.read_text() == "previous results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
