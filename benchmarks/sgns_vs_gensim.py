@@ -23,10 +23,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sentiment.data import load_reviews, split_reviews
-from sentiment.report import validation_markdown, validation_table
+from sentiment.cli.tables import validation_table
+from sentiment.data.reviews import load_reviews, split_reviews
+from sentiment.experiments.validate import compare_to_gensim, validation_markdown
 from sentiment.tokenize import tokenize_all
-from sentiment.validate import compare_to_gensim
 
 ROOT = Path(__file__).resolve().parents[1]
 

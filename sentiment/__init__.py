@@ -5,15 +5,15 @@ fed to logistic regression, always reported beside a one-hot bag-of-words
 baseline. See README.md for the command line; the Python API is below.
 """
 
-from sentiment.data import load_reviews
+from sentiment.data.reviews import load_reviews
+from sentiment.embeddings.vectors import WordVectors
+from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import SentimentError
 from sentiment.evaluate import evaluate
-from sentiment.features import MeanEmbeddingVectorizer
+from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer
 from sentiment.model import SentimentModel
 from sentiment.tokenize import tokenize
 from sentiment.train import train
-from sentiment.vectors import WordVectors
-from sentiment.word2vec import Word2Vec
 
 __all__ = [
     "MeanEmbeddingVectorizer",

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
-from sentiment.data import Reviews, split_indices
+from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError
 from sentiment.model import SentimentModel
 
@@ -92,7 +92,6 @@ def unseen_rows(model: SentimentModel, reviews: Reviews) -> tuple[Reviews, dict]
     or the split does not reproduce) every row is scored and flagged as trained on. The dict has
     ``rows`` ("all", "held_out" or "trained_on"), ``trained_on`` and ``note`` (or None).
     """
-    from sentiment.train import index_sha256  # train imports this module
 
     data = model.meta.get("data", {})
     name = Path(reviews.source).name or reviews.source

@@ -37,11 +37,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
+from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
 from sentiment.tokenize import tokenize
-from sentiment.vectors import WordVectors
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
 
@@ -142,7 +143,6 @@ class SentimentModel:
             files[f"{kind}.npz"] = {name: {"shape": list(a.shape)} for name, a in arrays.items()}
         meta = {**self.meta, "format_version": FORMAT_VERSION, "primary": self.primary, "files": files}
         _write_json(directory / "meta.json", meta)
-        from sentiment.report import model_card  # report depends on model's data, not the reverse
 
         (directory / "README.md").write_text(model_card(meta), encoding="utf-8")
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sentiment.data import (
+from sentiment.data.reviews import (
     TEXT_COLUMNS,
     Encoding,
     _no_field_size_limit,

@@ -11,7 +11,6 @@ held-out ones. Reading files is ``data.py``'s job, printing is ``report.py``'s.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import platform
 import time
@@ -24,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sentiment.data import Reviews, split_indices
+from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import evaluate
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
@@ -32,7 +31,7 @@ from sentiment.model import SentimentModel
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize
 
-__all__ = ["FEATURES", "TrainResult", "index_sha256", "library_versions", "train"]
+__all__ = ["FEATURES", "TrainResult", "library_versions", "train"]
 
 FEATURES = ("embeddings", "onehot", "both")
 
@@ -125,11 +124,6 @@ def train(
     model.meta = _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, metrics, fit_seconds)
     model.meta["data"].update(label_mapping=mapping, split=split)
     return TrainResult(model, metrics, fit_seconds)
-
-
-def index_sha256(index) -> str:
-    """A fingerprint of row numbers, to check that a split was reproduced exactly."""
-    return hashlib.sha256(np.asarray(index, dtype="<i8").tobytes()).hexdigest()
 
 
 def _finite(value):

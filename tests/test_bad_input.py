@@ -100,7 +100,7 @@ def test_bad_training_options(case, existing_model, shared_data):
 
 
 def test_a_10_megabyte_review_is_read_whole(tmp_path):
-    from sentiment.data import load_reviews
+    from sentiment.data.reviews import load_reviews
 
     path = tmp_path / "big.csv"
     huge = "word " * 2_000_000  # 10 MB
@@ -175,7 +175,7 @@ def test_interrupted_prediction_leaves_no_output(existing_model, tmp_path, monke
 def test_interrupted_download_leaves_the_cache_as_it_was(tmp_path, monkeypatch, shared_data):
     import zipfile
 
-    from sentiment import datasets
+    from sentiment.data import datasets
 
     monkeypatch.setenv("SENTIMENT_DATA", str(tmp_path / "cache"))
     datasets.import_dataset("uci", shared_data / "uci")

@@ -221,7 +221,7 @@ def test_held_out_reviews_of_one_class_give_undefined_metrics_and_a_saved_model(
 
 
 def test_a_held_out_class_missing_from_training_is_refused_before_training(tmp_path, monkeypatch):
-    from sentiment import word2vec
+    from sentiment.embeddings import word2vec
 
     monkeypatch.setattr(word2vec.Word2Vec, "fit", lambda *a, **k: pytest.fail("trained before refusing"))
     held_out = tmp_path / "h.csv"
@@ -280,7 +280,7 @@ def _copy(report, tmp_path):
 
 
 def test_resume_with_the_same_settings_trains_nothing(swept, tmp_path, monkeypatch):
-    from sentiment import sweep as sweep_module
+    from sentiment.experiments import sweep as sweep_module
 
     data, report = swept
     report = _copy(report, tmp_path)
@@ -302,7 +302,7 @@ def test_resume_with_the_same_settings_trains_nothing(swept, tmp_path, monkeypat
     (["--unlabeled", "{yelp}"], "unlabelled texts"),
 ])  # fmt: skip
 def test_resume_with_other_data_or_settings_is_refused(change, named, swept, tmp_path, monkeypatch):
-    from sentiment import sweep as sweep_module
+    from sentiment.experiments import sweep as sweep_module
 
     data, report = swept
     report = _copy(report, tmp_path)
@@ -331,8 +331,8 @@ def test_resume_refuses_runs_without_a_fingerprint(swept, tmp_path):
 
 
 def test_a_window_wider_than_every_sentence_trains_as_the_widest_that_pairs():
+    from sentiment.embeddings.word2vec import Word2Vec
     from sentiment.errors import SentimentWarning
-    from sentiment.word2vec import Word2Vec
 
     corpus = [["good", "film", "great", "plot"], ["bad", "film", "dull", "plot", "sadly"]] * 30  # longest: 5
     fitted = {}
@@ -369,7 +369,7 @@ def test_a_runaway_window_on_short_sentences_trains_in_seconds(shared_data, tmp_
 def test_runaway_noise_samples_are_refused_before_training(options, named, tmp_path, monkeypatch):
     import time
 
-    from sentiment import word2vec
+    from sentiment.embeddings import word2vec
 
     data, held_out = tmp_path / "r.csv", tmp_path / "h.csv"
     data.write_text("text,label\n" + _rows() + "great " * 20_000 + ",1\n")  # one review of 20,000 words

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from sentiment import load_reviews
 from sentiment.cli import app
-from sentiment.data import detect_encoding
+from sentiment.data.reviews import detect_encoding
 from sentiment.model import SentimentModel
 from sentiment.predict import predict_texts
 
@@ -218,7 +218,7 @@ def test_a_model_saved_before_splits_were_stored_reproduces_its_split(yelp_model
 
 
 def test_a_built_in_dataset_is_recognised_as_the_training_data(uci, tmp_path, monkeypatch):
-    from sentiment import datasets
+    from sentiment.data import datasets
 
     monkeypatch.setenv("SENTIMENT_DATA", str(tmp_path / "cache"))
     datasets.import_dataset("uci", uci)

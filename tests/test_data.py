@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from sentiment.data import load_reviews, normalise_labels, split_reviews
+from sentiment.data.reviews import load_reviews, normalise_labels, split_reviews
 from sentiment.errors import DataError
 
 

@@ -11,8 +11,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from typer.testing import CliRunner
 
-from sentiment import datasets
 from sentiment.cli import app
+from sentiment.data import datasets
 from sentiment.errors import DataError
 
 runner = CliRunner()

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sentiment.cli import app
-from sentiment.data import load_reviews
-from sentiment.sweep import parse_grid, read_runs, sweep
+from sentiment.data.reviews import load_reviews
+from sentiment.experiments.sweep import parse_grid, read_runs, sweep
 
 runner = CliRunner()
 SMALL = ["--vector-size", "20", "--min-count", "2", "--epochs", "2", "--quiet"]

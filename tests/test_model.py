@@ -10,9 +10,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from sentiment.data import load_reviews
+from sentiment.data.reviews import load_reviews
 from sentiment.errors import ModelError
-from sentiment.features import MeanEmbeddingVectorizer
+from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer
 from sentiment.model import SentimentModel
 from sentiment.train import train
 
@@ -96,7 +96,7 @@ def test_a_failed_save_leaves_the_previous_model_whole(tmp_path, trained, monkey
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sentiment.report.model_card", crash)  # Ctrl-C midway through writing
+    monkeypatch.setattr("sentiment.model.model_card", crash)  # Ctrl-C midway through writing
     with pytest.raises(KeyboardInterrupt):
         trained.model.save(target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before

@@ -193,7 +193,7 @@ def test_a_previous_report_folder_is_written_again_but_not_by_another_command(da
 
 
 def test_export_never_writes_into_the_cache_or_over_a_file(shared_data, tmp_path, monkeypatch):
-    from sentiment import datasets
+    from sentiment.data import datasets
 
     monkeypatch.setenv("SENTIMENT_DATA", str(tmp_path / "cache"))
     datasets.import_dataset("uci", shared_data / "uci")

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sentiment.data import load_reviews
+from sentiment.data.reviews import load_reviews
+from sentiment.embeddings.vectors import WordVectors
+from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import DataError, ModelError, TrainingError
 from sentiment.model import SentimentModel
 from sentiment.tokenize import tokenize
-from sentiment.vectors import WordVectors
-from sentiment.word2vec import Word2Vec
 
 FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from sentiment.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, scatter_add, softplus
+from sentiment.embeddings.sgns import (
+    NOISE_GROUP,
+    block_gradients,
+    cbow_block_gradients,
+    noise_pool_size,
+    scatter_add,
+    softplus,
+)
 
 WINDOW, NEGATIVE, DIM = 3, 2, 4
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
+from sentiment.embeddings.intrinsic import analogy_accuracy, word_pair_spearman
+from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
-from sentiment.intrinsic import analogy_accuracy, word_pair_spearman
-from sentiment.vectors import WordVectors
 
 WORDS = ["good", "bad", "café", "日本", "naïve"]
 

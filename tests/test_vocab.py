@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from sentiment.embeddings.vocab import build_vocab, keep_probabilities, noise_distribution
 from sentiment.errors import TrainingError
-from sentiment.vocab import build_vocab, keep_probabilities, noise_distribution
 
 
 def test_min_count_and_order_most_frequent_first_ties_first_seen():

@@ -5,9 +5,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from sentiment.embeddings.vocab import keep_probabilities, noise_distribution
+from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import TrainingError
-from sentiment.vocab import keep_probabilities, noise_distribution
-from sentiment.word2vec import Word2Vec
 
 
 def _toy_corpus(seed=0, n_sentences=400):

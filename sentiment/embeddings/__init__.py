@@ -2,5 +2,5 @@
 
 This package owns everything about learning and storing word vectors from
 token lists; it knows nothing of reviews, labels or classifiers (that is
-``sentiment.features`` and above).
+``sentiment.features.mean_embeddings`` and above).
 """

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sentiment.embeddings.optimizers import OPTIMIZERS
 from sentiment.errors import TrainingError
-from sentiment.optimizers import OPTIMIZERS
 
 __all__ = [
     "DEFAULTS",

@@ -25,18 +25,19 @@ import time
 import warnings
 from pathlib import Path
 
-from sentiment.data import Reviews, split_reviews
+from sentiment.data.reviews import Reviews, split_reviews
+from sentiment.embeddings.params import WORD2VEC_PARAMS
+from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import DataError, SentimentError, SentimentWarning, TrainingError
 from sentiment.evaluate import classification_metrics
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
 from sentiment.train import build_pipeline
-from sentiment.word2vec import Word2Vec
 
 __all__ = ["fingerprint", "parse_grid", "read_runs", "sweep"]
 
-_INTEGER_PARAMS = {"vector_size", "window", "min_count", "negative", "epochs", "max_vocab_size", "batch_words"}
-_FLOAT_PARAMS = {"ns_exponent", "sample", "alpha", "min_alpha"}
+# Numeric Word2Vec parameters (embeddings/params.py); the seed comes from the repeats, and workers must be 1.
+_SWEEPABLE = {p.name: p.type for p in WORD2VEC_PARAMS if p.type in (int, float) and p.name not in ("seed", "workers")}
 
 
 def parse_grid(specs: list[str]) -> dict[str, list]:
@@ -49,12 +50,12 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
     for spec in specs:
         name, _, values = spec.partition("=")
         name = name.strip()
-        if name not in _INTEGER_PARAMS | _FLOAT_PARAMS:
-            known = ", ".join(sorted(_INTEGER_PARAMS | _FLOAT_PARAMS))
+        if name not in _SWEEPABLE:
+            known = ", ".join(sorted(_SWEEPABLE))
             raise TrainingError(f"--param {spec!r}: {name!r} is not a Word2Vec parameter ({known})")
         if name in grid:
             raise TrainingError(f"--param {name} is given twice: list its values once, e.g. {name}=1,2,5")
-        cast = int if name in _INTEGER_PARAMS else float
+        cast = _SWEEPABLE[name]
         try:
             grid[name] = [cast(v) for v in values.split(",") if v.strip()]
         except ValueError:
@@ -224,7 +225,7 @@ def _one_run(config, repeat, run_seed, params, train_part, test_part, corpus, in
         "roc_auc": metrics["roc_auc"],
     }
     if intrinsic:
-        from sentiment.intrinsic import analogy_accuracy, gensim_test_file, word_pair_spearman
+        from sentiment.embeddings.intrinsic import analogy_accuracy, gensim_test_file, word_pair_spearman
 
         run["analogy_accuracy"] = analogy_accuracy(trainer.wv, gensim_test_file("questions-words.txt")).accuracy
         run["ws353_spearman"] = word_pair_spearman(trainer.wv, gensim_test_file("wordsim353.tsv")).spearman

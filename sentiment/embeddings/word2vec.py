@@ -41,13 +41,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from sentiment.embeddings.optimizers import make_optimizer
 from sentiment.embeddings.params import PARAMS, WORD2VEC_PARAMS, as_parameters, check_word2vec_params, keyword_init
+from sentiment.embeddings.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, row_sums
+from sentiment.embeddings.vectors import WordVectors
+from sentiment.embeddings.vocab import Vocabulary, build_vocab, keep_probabilities, noise_distribution
 from sentiment.errors import SentimentWarning, TrainingError
-from sentiment.optimizers import make_optimizer
 from sentiment.progress import Progress
-from sentiment.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, row_sums
-from sentiment.vectors import WordVectors
-from sentiment.vocab import Vocabulary, build_vocab, keep_probabilities, noise_distribution
 
 __all__ = ["Word2Vec", "effective_window"]
 

@@ -19,14 +19,14 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from sentiment.data import Reviews, split_reviews
+from sentiment.data.reviews import Reviews, split_reviews
+from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import classification_metrics
-from sentiment.features import MeanEmbeddingVectorizer
+from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
 from sentiment.train import build_pipeline
-from sentiment.word2vec import Word2Vec
 
 __all__ = ["REPRESENTATIONS", "compare", "rare_word_share"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
-from sentiment.vectors import WordVectors
+from sentiment.embeddings.vectors import WordVectors
 
 __all__ = ["AnalogyResult", "PairResult", "analogy_accuracy", "gensim_test_file", "word_pair_spearman"]
 

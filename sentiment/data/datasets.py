@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sentiment.data import NEGATIVE, POSITIVE, Reviews
+from sentiment.data.reviews import NEGATIVE, POSITIVE, Reviews
 from sentiment.errors import DataError
 from sentiment.outputs import apply_umask, check_output_file
 from sentiment.progress import Progress

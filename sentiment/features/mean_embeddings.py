@@ -1,11 +1,10 @@
-"""Review features as scikit-learn transformers: mean SGNS embeddings and one-hot words.
+"""``MeanEmbeddingVectorizer``: each review as the average of its words' SGNS vectors.
 
-``MeanEmbeddingVectorizer`` turns each review into the average of its words'
-vectors. Its ``fit`` trains our ``Word2Vec`` on the texts it is given (plus any
+Its ``fit`` trains our ``Word2Vec`` on the texts it is given (plus any
 ``unlabeled_texts``), or adopts fixed ``word_vectors``; it follows scikit-learn's
-estimator rules, so ``clone``, ``Pipeline`` and ``GridSearchCV`` work.
-``one_hot_vectorizer`` is the baseline: a binary bag of words over the same
-tokenizer. Classifiers and persistence are ``model.py``'s job.
+estimator rules, so ``clone``, ``Pipeline`` and ``GridSearchCV`` work. The
+one-hot baseline is ``onehot.py``; classifiers and persistence are
+``model.py``'s job.
 """
 
 from __future__ import annotations
@@ -14,21 +13,15 @@ import inspect
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
+from sentiment.embeddings.vectors import WordVectors
+from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.progress import Progress
-from sentiment.tokenize import tokenize, tokenize_all
-from sentiment.vectors import WordVectors
-from sentiment.word2vec import Word2Vec
+from sentiment.tokenize import tokenize_all
 
-__all__ = ["MeanEmbeddingVectorizer", "mean_vectors", "one_hot_vectorizer"]
-
-
-def one_hot_vectorizer(min_df: int = 1) -> CountVectorizer:
-    """The baseline: 1 where a word occurs in the review, 0 elsewhere, with our tokenizer."""
-    return CountVectorizer(binary=True, tokenizer=tokenize, lowercase=False, token_pattern=None, min_df=min_df)
+__all__ = ["MeanEmbeddingVectorizer", "mean_vectors"]
 
 
 def mean_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:

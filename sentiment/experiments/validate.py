@@ -20,13 +20,14 @@ import traceback
 
 import numpy as np
 
+from sentiment.embeddings.intrinsic import analogy_accuracy, gensim_test_file, word_pair_spearman
+from sentiment.embeddings.sgns import NOISE_GROUP, block_gradients, noise_pool_size
+from sentiment.embeddings.vectors import WordVectors
+from sentiment.embeddings.vocab import noise_distribution
 from sentiment.errors import TrainingError
-from sentiment.intrinsic import analogy_accuracy, gensim_test_file, word_pair_spearman
-from sentiment.sgns import NOISE_GROUP, block_gradients, noise_pool_size
-from sentiment.vectors import WordVectors
-from sentiment.vocab import noise_distribution
+from sentiment.model_card import format_metric
 
-__all__ = ["compare_to_gensim"]
+__all__ = ["compare_to_gensim", "validation_markdown", "validation_rows"]
 
 
 def _proc_status_kib(field: str) -> int:
@@ -74,7 +75,7 @@ def _in_child(job, args) -> dict:
 
 
 def _train_ours(sentences, params):
-    from sentiment.word2vec import Word2Vec
+    from sentiment.embeddings.word2vec import Word2Vec
 
     model = Word2Vec(**params).fit(sentences)
     return {
@@ -134,7 +135,7 @@ def _downstream_accuracy(wv: WordVectors, labelled, seed: int) -> float:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from sentiment.features import mean_vectors
+    from sentiment.features.mean_embeddings import mean_vectors
     from sentiment.tokenize import tokenize_all
 
     features = mean_vectors(tokenize_all(labelled.texts), wv)
@@ -155,8 +156,8 @@ def compare_to_gensim(
     progress=None,
 ) -> dict:
     """Train both on ``sentences`` and measure them side by side; returns ``{"ours": {...}, "gensim": {...}}``."""
+    from sentiment.embeddings.word2vec import effective_window
     from sentiment.progress import Progress
-    from sentiment.word2vec import effective_window
 
     progress = progress or Progress(enabled=False)
     # Both trainers and the loss get the same window, narrowed to the longest sentence (or they would loop for
@@ -219,3 +220,37 @@ def compare_to_gensim(
             "peak_memory": results["ours"]["peak_memory_mib"] / max(results["gensim"]["peak_memory_mib"], 1e-9),
         },
     }
+
+
+_VALIDATION_ROWS = [
+    ("training time (s)", "seconds", 1),
+    ("words/s", "words_per_second", 0),
+    ("peak memory (MiB)", "peak_memory_mib", 1),
+    ("vocabulary", "vocabulary", 0),
+    ("SGNS loss per pair, same pairs", "sgns_loss", 4),
+    ("Google analogy accuracy", "analogy_accuracy", 4),
+    ("WS-353 Spearman", "ws353_spearman", 4),
+    ("SimLex-999 Spearman", "simlex999_spearman", 4),
+    ("neighbour overlap@10", "neighbour_overlap_at_10", 3),
+    ("downstream accuracy (mean vectors + LR)", "downstream_accuracy", 4),
+]
+
+
+def validation_rows(report: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, ours, gensim, ours/gensim) rows of a ``compare_to_gensim`` report."""
+    ours, gensim = report["results"]["ours"], report["results"]["gensim"]
+    rows = []
+    for label, key, digits in _VALIDATION_ROWS:
+        if key not in ours:
+            continue
+        a, b = ours[key], gensim[key]
+        ratio = f"{a / b:.2f}x" if key in ("seconds", "words_per_second", "peak_memory_mib") and b else ""
+        fmt = (lambda v: f"{v:,.0f}") if digits == 0 else (lambda v, d=digits: format_metric(v, d))
+        rows.append((label, fmt(a), fmt(b), ratio))
+    return rows
+
+
+def validation_markdown(report: dict) -> str:
+    lines = ["| measure | ours | gensim | ours/gensim |", "|---|---:|---:|---:|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in validation_rows(report)]
+    return "\n".join(lines)

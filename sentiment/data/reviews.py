@@ -39,6 +39,7 @@ __all__ = [
     "Encoding",
     "Reviews",
     "detect_encoding",
+    "index_sha256",
     "is_headerless",
     "label_mapping",
     "load_reviews",
@@ -256,6 +257,11 @@ def split_reviews(reviews: Reviews, test_size: float, seed: int) -> tuple[Review
     """Stratified train/held-out split."""
     train_idx, test_idx = split_indices(reviews, test_size, seed)
     return _subset(reviews, train_idx), _subset(reviews, test_idx)
+
+
+def index_sha256(index) -> str:
+    """A fingerprint of row numbers, to check that a split was reproduced exactly."""
+    return hashlib.sha256(np.asarray(index, dtype="<i8").tobytes()).hexdigest()
 
 
 def split_indices(reviews: Reviews, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

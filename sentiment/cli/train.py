@@ -1,0 +1,81 @@
+"""``sentiment train``: fit the embeddings model and the one-hot baseline on DATA, report both, save the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sentiment.cli.console import note, print_json, say, stdout
+from sentiment.cli.exits import handle_errors
+from sentiment.cli.inputs import default_model_dir, read_data
+from sentiment.cli.options import (
+    DEFAULT_VECTOR_SIZE,
+    AsJson,
+    Download,
+    InverseRegularisation,
+    LabelColumn,
+    Quiet,
+    Seed,
+    TextColumn,
+    Unlabeled,
+    check_test_size,
+    check_train_features,
+    word2vec_options,
+)
+from sentiment.outputs import check_model_dir
+from sentiment.progress import Progress
+
+
+@handle_errors
+@word2vec_options(vector_size=DEFAULT_VECTOR_SIZE)
+def train(
+    data: Annotated[Path, typer.Argument(help="Labelled reviews (CSV/TSV, optionally .gz) or a dataset name.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder (models/<data name>).")] = None,
+    unlabeled: Unlabeled = None,
+    test: Annotated[Path | None, typer.Option("--test", help="Held-out labelled file (default: split DATA).")] = None,
+    test_size: Annotated[
+        float, typer.Option("--test-size", help="Held-out share of DATA without --test.", callback=check_test_size)
+    ] = 0.2,
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    features: Annotated[
+        str, typer.Option("--features", help="embeddings, onehot or both.", callback=check_train_features)
+    ] = "both",
+    seed: Seed = 0,
+    C: InverseRegularisation = 1.0,
+    download: Download = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+    word2vec: dict | None = None,
+):
+    """Train on DATA: SGNS word vectors + logistic regression, beside the one-hot baseline; save the model."""
+    from sentiment.cli.tables import comparison_table
+    from sentiment.data.reviews import load_reviews
+    from sentiment.train import train as train_model
+
+    target = check_model_dir(output or default_model_dir(data), inputs=[data, test, *(unlabeled or [])])
+    progress = Progress(enabled=not quiet)
+    reviews, held_out, extra_texts = read_data(
+        data, unlabeled=unlabeled, text_column=text_column, label_column=label_column, download=download,
+        progress=progress,
+    )  # fmt: skip
+    if test is not None:
+        with progress.task(f"Reading {test.name}"):
+            held_out = load_reviews(test, text_column=text_column, label_column=label_column)
+    result = train_model(
+        reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
+        word2vec=word2vec, C=C, seed=seed, progress=progress,
+    )  # fmt: skip
+    for kind, metrics in result.metrics.items():
+        undefined = [name for name, value in metrics.items() if value is None]
+        if undefined:
+            note(f"{kind}: {', '.join(undefined)} undefined: a class is missing from the held-out reviews (n/a, null)")
+    with progress.task(f"Saving {target}"):
+        result.model.save(target)
+    if as_json:
+        print_json({"model": str(target), "metrics": result.metrics, "fit_seconds": result.fit_seconds})
+        return
+    stdout().print(comparison_table(result.metrics, result.fit_seconds, title=f"Held-out results ({data.name})"))
+    say(f"Model saved to {target}")
