@@ -72,11 +72,11 @@ def evaluate(model: SentimentModel, reviews: Reviews, progress=None) -> dict[str
             f"{reviews.source}: labels {unknown} are not among the model's classes {model.classes_.tolist()}"
         )
     results = {}
-    for kind in [model.primary] + ([model.baseline] if model.baseline else []):
+    for kind in model.kinds:
         started = time.perf_counter()
         proba = model.predict_proba(reviews.texts, kind=kind)
         seconds = time.perf_counter() - started
-        metrics = classification_metrics(reviews.labels, proba, model.pipelines[kind][-1].classes_)
+        metrics = classification_metrics(reviews.labels, proba, model.classes_)
         metrics["predict_seconds"] = seconds
         metrics["reviews_per_second"] = len(reviews) / max(seconds, 1e-9)
         results[kind] = metrics

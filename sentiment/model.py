@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -39,30 +40,50 @@ from sklearn.preprocessing import StandardScaler
 
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
-from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
+from sentiment.features import MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
 from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
 from sentiment.tokenize import tokenize
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
 
-FORMAT_VERSION = 1
-_KINDS = ("embeddings", "onehot")
+FORMAT_VERSION = 2  # 2: weighted/pooled embeddings, NB n-grams, stacks; "pipelines" in meta.json
+READABLE_FORMATS = (1, 2)
+STACK = "stack"  # the primary "pipeline" of a stacked model: a weighted vote of its component pipelines
 
 
 class SentimentModel:
-    """Fitted sentiment pipelines (``embeddings`` and/or ``onehot``) plus what is known about them."""
+    """Fitted sentiment pipelines plus what is known about them.
 
-    def __init__(self, pipelines: dict[str, Pipeline], primary: str, meta: dict | None = None):
-        if primary not in pipelines:
+    ``pipelines`` maps a name (``embeddings``, ``onehot``, ``nbngrams``, ...)
+    to a scikit-learn pipeline ending in logistic regression. ``primary`` is
+    the one ``predict`` uses; it may be ``"stack"``, a weighted vote of
+    ``stack["components"]``: the class probabilities are
+    ``softmax(sum_i weights[i] * log p_i)``, weights chosen on a dev split at
+    training time (``train.py``). Every other pipeline is a baseline.
+    """
+
+    def __init__(self, pipelines: dict[str, Pipeline], primary: str, meta: dict | None = None, stack=None):
+        if primary not in pipelines and not (primary == STACK and _stack_is_usable(stack, pipelines)):
             raise ModelError(f"primary pipeline {primary!r} is not among {sorted(pipelines)}")
         self.pipelines = pipelines
         self.primary = primary
         self.meta = meta or {}
+        self.stack = stack
+
+    @property
+    def kinds(self) -> list[str]:
+        """Everything ``predict_proba`` can be asked for: the primary first, then the baselines."""
+        return [self.primary] + [kind for kind in self.pipelines if kind != self.primary and kind not in self._parts]
+
+    @property
+    def _parts(self) -> list[str]:
+        return self.stack["components"] if self.primary == STACK else []
 
     @property
     def classes_(self) -> np.ndarray:
-        return self.pipelines[self.primary][-1].classes_
+        first = self._parts[0] if self.primary == STACK else self.primary
+        return self.pipelines[first][-1].classes_
 
     @property
     def label_mapping(self) -> dict[str, str] | None:
@@ -71,26 +92,41 @@ class SentimentModel:
 
     @property
     def baseline(self) -> str | None:
-        """The other pipeline's name, if the model has one."""
-        return next((kind for kind in self.pipelines if kind != self.primary), None)
+        """The first pipeline that is neither the primary nor part of it, if the model has one."""
+        return next(iter(self.kinds[1:]), None)
 
     @property
     def word_vectors(self) -> WordVectors | None:
-        pipeline = self.pipelines.get("embeddings")
-        return None if pipeline is None else pipeline[0].wv_
+        embedded = [p[0] for p in self.pipelines.values() if isinstance(p[0], MeanEmbeddingVectorizer)]
+        return embedded[0].wv_ if embedded else None
 
     def predict_proba(self, texts, kind: str | None = None) -> np.ndarray:
         """Class probabilities, columns in ``classes_`` order."""
-        return self.pipelines[kind or self.primary].predict_proba(_as_text_list(texts))
+        kind = kind or self.primary
+        texts = _as_text_list(texts)
+        if kind != STACK:
+            return self.pipelines[kind].predict_proba(texts)
+        log_odds = sum(
+            weight * np.log(np.clip(self.pipelines[part].predict_proba(texts), 1e-12, 1.0))
+            for part, weight in zip(self.stack["components"], self.stack["weights"], strict=True)
+        )
+        log_odds -= log_odds.max(axis=1, keepdims=True)
+        proba = np.exp(log_odds)
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, texts, kind: str | None = None) -> np.ndarray:
-        return self.pipelines[kind or self.primary].predict(_as_text_list(texts))
+        return self.classes_[self.predict_proba(texts, kind).argmax(axis=1)]
 
     def known_words(self, texts, kind: str | None = None) -> np.ndarray:
         """How many of each text's tokens the pipeline knows; with none, its prediction is only a prior."""
-        features = self.pipelines[kind or self.primary][0]
-        embedded = isinstance(features, MeanEmbeddingVectorizer)
-        vocabulary = features.wv_.key_to_index if embedded else features.vocabulary_
+        kind = kind or self.primary
+        features = self.pipelines[self._parts[0] if kind == STACK else kind][0]
+        if isinstance(features, MeanEmbeddingVectorizer):
+            vocabulary = features.wv_.key_to_index
+        elif isinstance(features, NBNgramVectorizer):
+            vocabulary = set(features.vocabulary_)
+        else:
+            vocabulary = features.vocabulary_
         counts = [sum(token in vocabulary for token in tokenize(text)) for text in _as_text_list(texts)]
         return np.array(counts, dtype=np.int64)
 
@@ -120,6 +156,7 @@ class SentimentModel:
 
     def _write(self, directory: Path) -> None:
         files: dict[str, dict] = {}
+        settings: dict[str, dict] = {}
         for kind, pipeline in self.pipelines.items():
             classifier: LogisticRegression = pipeline[-1]
             arrays = {
@@ -128,20 +165,31 @@ class SentimentModel:
                 "intercept": classifier.intercept_,
                 "classes": np.asarray(classifier.classes_).astype(str),
             }
-            if kind == "embeddings":
-                wv = pipeline[0].wv_
+            features = pipeline[0]
+            if isinstance(features, MeanEmbeddingVectorizer):
+                wv = features.wv_
                 wv.save_word2vec_format(directory / "vectors.bin", binary=True)
                 files["vectors.bin"] = {"shape": [len(wv), wv.vector_size]}
                 scaler: StandardScaler = pipeline[1]
-                arrays["scaler_mean"] = scaler.mean_
-                arrays["scaler_scale"] = scaler.scale_
+                arrays.update(scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, word_weights=features.word_weights_)
+                settings[kind] = {"weighting": features.weighting, "pooling": features.pooling}
+            elif isinstance(features, NBNgramVectorizer):
+                _write_json(directory / f"{kind}_vocabulary.json", features.vocabulary_)
+                files[f"{kind}_vocabulary.json"] = {"shape": [len(features.vocabulary_)]}
+                arrays.update(ratios=features.ratios_, ratio_classes=np.asarray(features.classes_).astype(str))
+                settings[kind] = {"ngram_range": list(features.ngram_range), "min_df": features.min_df,
+                                  "alpha": features.alpha}  # fmt: skip
             else:
-                vocabulary = pipeline[0].get_feature_names_out().tolist()
-                _write_json(directory / "onehot_vocabulary.json", vocabulary)
-                files["onehot_vocabulary.json"] = {"shape": [len(vocabulary)]}
+                vocabulary = features.get_feature_names_out().tolist()
+                _write_json(directory / f"{kind}_vocabulary.json", vocabulary)
+                files[f"{kind}_vocabulary.json"] = {"shape": [len(vocabulary)]}
             np.savez(directory / f"{kind}.npz", **arrays)
             files[f"{kind}.npz"] = {name: {"shape": list(a.shape)} for name, a in arrays.items()}
-        meta = {**self.meta, "format_version": FORMAT_VERSION, "primary": self.primary, "files": files}
+        meta = {**self.meta, "format_version": FORMAT_VERSION, "primary": self.primary, "files": files,
+                "pipelines": {kind: {"features": _feature_kind(p[0]), **settings.get(kind, {})}
+                              for kind, p in self.pipelines.items()}}  # fmt: skip
+        if self.stack is not None:
+            meta["stack"] = self.stack
         _write_json(directory / "meta.json", meta)
 
         (directory / "README.md").write_text(model_card(meta), encoding="utf-8")
@@ -150,7 +198,7 @@ class SentimentModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SentimentModel:
-        """Read a model directory, checking format version and every array's shape."""
+        """Read a model directory (format 1 or 2), checking format version and every array's shape."""
         directory = Path(path)
         if not directory.is_dir():
             raise ModelError(f"{directory}: no model directory here (train one with `sentiment train`)")
@@ -158,23 +206,49 @@ class SentimentModel:
         if not isinstance(meta, dict) or "format_version" not in meta:
             raise ModelError(f"{directory}/meta.json: not a sentiment model's metadata")
         version = meta["format_version"]
-        if version != FORMAT_VERSION:
+        if version not in READABLE_FORMATS:
             newer = isinstance(version, int) and version > FORMAT_VERSION
             raise ModelError(
                 f"{directory}: model format {version!r} "
                 + ("was written by a newer sentiment: upgrade to load it" if newer else "is not one this version reads")
             )
         files = meta.get("files", {})
+        # Format 1 had two fixed pipelines; format 2 says what each pipeline's features are.
+        described = meta.get("pipelines") or {kind: {"features": kind} for kind in ("embeddings", "onehot")}
+        if not isinstance(described, dict):
+            raise ModelError(f"{directory}/meta.json: 'pipelines' is not a mapping")
         pipelines = {}
-        for kind in _KINDS:
+        for kind, settings in described.items():
             if f"{kind}.npz" in files:
-                pipelines[kind] = _load_pipeline(directory, kind, files)
-        if not pipelines or meta.get("primary") not in pipelines:
+                pipelines[kind] = _load_pipeline(directory, kind, files, settings if isinstance(settings, dict) else {})
+        stack = meta.get("stack")
+        primary = meta.get("primary")
+        usable = primary in pipelines or (primary == STACK and _stack_is_usable(stack, pipelines))
+        if not pipelines or not usable:
             raise ModelError(f"{directory}: meta.json names no usable classifier")
-        return cls(pipelines, meta["primary"], meta)
+        return cls(pipelines, primary, meta, stack=stack)
 
 
-def _load_pipeline(directory: Path, kind: str, files: dict) -> Pipeline:
+def _feature_kind(features) -> str:
+    if isinstance(features, MeanEmbeddingVectorizer):
+        return "embeddings"
+    if isinstance(features, NBNgramVectorizer):
+        return "nbngrams"
+    return "onehot"
+
+
+def _stack_is_usable(stack, pipelines) -> bool:
+    return (
+        isinstance(stack, dict)
+        and isinstance(stack.get("components"), list)
+        and isinstance(stack.get("weights"), list)
+        and len(stack["components"]) == len(stack["weights"]) > 0
+        and all(component in pipelines for component in stack["components"])
+        and all(isinstance(w, int | float) and math.isfinite(w) for w in stack["weights"])
+    )
+
+
+def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> Pipeline:
     arrays = _read_npz(directory / f"{kind}.npz", files[f"{kind}.npz"])
     coef, intercept, classes = arrays["coef"], arrays["intercept"], arrays["classes"]
     n_rows = 1 if len(classes) == 2 else len(classes)
@@ -183,20 +257,41 @@ def _load_pipeline(directory: Path, kind: str, files: dict) -> Pipeline:
     classifier = LogisticRegression()
     classifier.coef_, classifier.intercept_, classifier.classes_ = coef, intercept, classes
     classifier.n_features_in_ = coef.shape[1]
-    if kind == "embeddings":
+    features = settings.get("features", kind)
+    if features == "embeddings":
         wv = WordVectors.load_word2vec_format(directory / "vectors.bin", binary=True)
         if [len(wv), wv.vector_size] != files.get("vectors.bin", {}).get("shape"):
             raise ModelError(f"{directory}/vectors.bin: shape {len(wv)}x{wv.vector_size} differs from meta.json")
+        weighting, pooling = settings.get("weighting", "uniform"), settings.get("pooling", "mean")
+        n_blocks = len(str(weighting).split("+")) + (pooling == "mean_max")
+        weights = arrays.get("word_weights", np.ones((1, len(wv)), dtype=np.float32))  # format 1: plain means
+        width = wv.vector_size * n_blocks
         scaler = StandardScaler()
         scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
-        scaler.var_, scaler.n_features_in_ = scaler.scale_**2, wv.vector_size
-        if coef.shape[1] != wv.vector_size or scaler.mean_.shape != (wv.vector_size,):
-            raise ModelError(f"{directory}/embeddings.npz: arrays do not match {wv.vector_size}-dimensional vectors")
-        vectorizer = MeanEmbeddingVectorizer(word_vectors=wv).fit([])
+        scaler.var_, scaler.n_features_in_ = scaler.scale_**2, width
+        if coef.shape[1] != width or scaler.mean_.shape != (width,) or weights.shape[1:] != (len(wv),):
+            raise ModelError(f"{directory}/{kind}.npz: arrays do not match {wv.vector_size}-dimensional vectors")
+        try:
+            vectorizer = MeanEmbeddingVectorizer.from_arrays(wv, weights, weighting=weighting, pooling=pooling)
+        except ValueError as error:
+            raise ModelError(f"{directory}/meta.json: {error}") from None
         return Pipeline([("features", vectorizer), ("scale", scaler), ("classifier", classifier)])
-    vocabulary = _read_json(directory / "onehot_vocabulary.json")
-    if not isinstance(vocabulary, list) or len(vocabulary) != coef.shape[1] or len(set(vocabulary)) != len(vocabulary):
-        raise ModelError(f"{directory}/onehot_vocabulary.json: does not match the classifier's {coef.shape[1]} columns")
+    vocabulary = _read_json(directory / f"{kind}_vocabulary.json")
+    if not isinstance(vocabulary, list) or len(set(vocabulary)) != len(vocabulary):
+        raise ModelError(f"{directory}/{kind}_vocabulary.json: not a list of distinct features")
+    if features == "nbngrams":
+        ratios = arrays.get("ratios")
+        if ratios is None or ratios.ndim != 2 or ratios.shape[1] != len(vocabulary):
+            raise ModelError(f"{directory}/{kind}.npz: NB ratios do not match the vocabulary")
+        if coef.shape[1] != ratios.size:
+            raise ModelError(f"{directory}/{kind}.npz: does not match the classifier's {coef.shape[1]} columns")
+        vectorizer = NBNgramVectorizer.from_arrays(
+            vocabulary, ratios, arrays.get("ratio_classes", classes), ngram_range=settings.get("ngram_range", (1, 3)),
+            min_df=settings.get("min_df", 2), alpha=settings.get("alpha", 1.0),
+        )  # fmt: skip
+        return Pipeline([("features", vectorizer), ("classifier", classifier)])
+    if len(vocabulary) != coef.shape[1]:
+        raise ModelError(f"{directory}/{kind}_vocabulary.json: does not match the classifier's {coef.shape[1]} columns")
     vectorizer: CountVectorizer = one_hot_vectorizer()
     vectorizer.set_params(vocabulary={word: i for i, word in enumerate(vocabulary)})
     vectorizer.fit([])  # with a fixed vocabulary, fit only validates it

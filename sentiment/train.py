@@ -1,12 +1,14 @@
-"""``train``: fit the embeddings classifier and the one-hot baseline, and score both.
+"""``train``: fit the chosen pipelines (embeddings, NB n-grams, a stack of them) and the baseline, and score them.
 
 Word vectors are trained on the training texts plus any unlabelled texts,
-never on held-out ones. Both classifiers see the same split. The result is a
+never on held-out ones. Every pipeline sees the same split. Unless ``C`` is
+given, each pipeline's C (and a stack's weights) is chosen on a dev split cut
+from the training rows (``selection.py``), never on held-out rows. The result is a
 ``SentimentModel`` (saving it is the caller's choice) and its held-out
 metrics; its meta.json keeps the label mapping (applied to every file the
 model scores, a separate test file included) and the split (seed, test size
 and a hash of the held-out rows), so ``evaluate`` can tell training rows from
-held-out ones. Reading files is ``data.py``'s job, printing is ``report.py``'s.
+held-out ones. Reading files is ``sentiment.data``'s job, printing the CLI's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -26,14 +29,27 @@ from sklearn.preprocessing import StandardScaler
 from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import evaluate
-from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
-from sentiment.model import SentimentModel
+from sentiment.features import MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
+from sentiment.model import STACK, SentimentModel
 from sentiment.progress import Progress
+from sentiment.selection import C_GRID, DEV_SHARE, choose_C, choose_stack_weights, dev_split
 from sentiment.tokenize import tokenize
 
 __all__ = ["FEATURES", "TrainResult", "library_versions", "train"]
 
-FEATURES = ("embeddings", "onehot", "both")
+FEATURES = ("both", "embeddings", "onehot", "nbngrams", "stack")
+# What each --features choice fits, primary first; the rest are baselines reported and stored beside it.
+_PLANS = {
+    "both": ["embeddings", "onehot"],
+    "embeddings": ["embeddings"],
+    "onehot": ["onehot"],
+    "nbngrams": ["nbngrams", "onehot"],
+    "stack": [STACK, "embeddings", "nbngrams", "onehot"],
+}
+STACK_COMPONENTS = ("embeddings", "nbngrams")
+# Measured on IMDB (docs/embeddings-vs-onehot.md): NB-weighted means beside plain means.
+DEFAULT_WEIGHTING = "nb+uniform"
+DEFAULT_POOLING = "mean"
 
 
 @dataclass
@@ -44,26 +60,38 @@ class TrainResult:
 
 
 def build_pipeline(
-    kind: str, *, C: float = 1.0, word2vec: dict | None = None, word_vectors=None, unlabeled=None, progress=None
+    kind: str,
+    *,
+    C: float = 1.0,
+    word2vec: dict | None = None,
+    word_vectors=None,
+    unlabeled=None,
+    progress=None,
+    weighting: str = DEFAULT_WEIGHTING,
+    pooling: str = DEFAULT_POOLING,
 ) -> Pipeline:
     """An unfitted pipeline ending in logistic regression.
 
-    ``embeddings``: mean SGNS vectors (trained in ``fit`` from ``word2vec``
-    parameters, or the fixed ``word_vectors``), standardised; ``onehot``: the
-    binary bag of words; ``tfidf``: sublinear TF-IDF over the same tokenizer.
+    ``embeddings``: weighted mean SGNS vectors (trained in ``fit`` from
+    ``word2vec`` parameters, or the fixed ``word_vectors``), standardised;
+    ``onehot``: the binary bag of words; ``nbngrams``: NB-weighted binary 1-3-grams;
+    ``tfidf``: sublinear TF-IDF over the same tokenizer.
     """
     classifier = LogisticRegression(C=C, max_iter=2000)
     if kind == "embeddings":
         vectorizer = MeanEmbeddingVectorizer(
-            word_vectors=word_vectors, unlabeled_texts=unlabeled, progress=progress, **(word2vec or {})
-        )
+            word_vectors=word_vectors, unlabeled_texts=unlabeled, progress=progress, weighting=weighting,
+            pooling=pooling, **(word2vec or {}),
+        )  # fmt: skip
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "onehot":
         return Pipeline([("features", one_hot_vectorizer()), ("classifier", classifier)])
+    if kind == "nbngrams":
+        return Pipeline([("features", NBNgramVectorizer()), ("classifier", classifier)])
     if kind == "tfidf":
         tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
         return Pipeline([("features", tfidf), ("classifier", classifier)])
-    raise TrainingError(f"unknown features {kind!r}: choose from embeddings, onehot, tfidf")
+    raise TrainingError(f"unknown features {kind!r}: choose from embeddings, onehot, nbngrams, tfidf")
 
 
 def train(
@@ -74,18 +102,27 @@ def train(
     unlabeled: list[str] | None = None,
     features: str = "both",
     word2vec: dict | None = None,
-    C: float = 1.0,
+    C: float | None = None,
+    weighting: str | None = None,
+    pooling: str | None = None,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Train on ``reviews`` and score on ``test`` (or a stratified ``test_size`` split of ``reviews``)."""
+    """Train on ``reviews`` and score on ``test`` (or a stratified ``test_size`` split of ``reviews``).
+
+    ``C=None`` chooses each pipeline's C from ``C_GRID`` on a dev split of the
+    training rows; a number fixes it for every pipeline. ``weighting`` and
+    ``pooling`` (None: ``DEFAULT_WEIGHTING``, ``DEFAULT_POOLING``) shape the
+    embeddings' review average.
+    """
+    weighting, pooling = weighting or DEFAULT_WEIGHTING, pooling or DEFAULT_POOLING
     if features not in FEATURES:
         raise TrainingError(f"unknown features {features!r}: choose from {', '.join(FEATURES)}")
     if reviews.labels is None:
         raise DataError(f"{reviews.source}: has no labels to train on")
     if len(reviews.classes) < 2:
         raise DataError(f"{reviews.source}: every review has the label {reviews.classes[0]!r}; need two classes")
-    if not C > 0:
+    if C is not None and not C > 0:
         raise TrainingError("C must be > 0")
     progress = progress or Progress(enabled=False)
     word2vec = {"seed": seed, **(word2vec or {})}
@@ -104,24 +141,57 @@ def train(
             "give each class at least two reviews, or drop it"
         )
 
-    kinds = ["embeddings", "onehot"] if features == "both" else [features]
-    pipelines, fit_seconds = {}, {}
-    for kind in kinds:
+    plan = _PLANS[features]
+    fitted = [kind for kind in plan if kind != STACK]
+    dev = dev_split(train_part.labels, seed) if C is None or plan[0] == STACK else None
+    pipelines, fit_seconds, chosen_C, dev_accuracy, dev_proba = {}, {}, {}, {}, {}
+    for kind in fitted:
         started = time.perf_counter()
-        pipeline = build_pipeline(kind, C=C, word2vec=word2vec, unlabeled=unlabeled, progress=progress)
+        pipeline = build_pipeline(
+            kind, C=C or 1.0, word2vec=word2vec, unlabeled=unlabeled, progress=progress, weighting=weighting,
+            pooling=pooling,
+        )  # fmt: skip
         features_step = pipeline[0]
-        features_matrix = features_step.fit_transform(train_part.texts)
-        with progress.task(f"Fitting logistic regression on {kind}"):
-            pipeline[1:].fit(features_matrix, train_part.labels)
+        features_matrix = features_step.fit_transform(train_part.texts, train_part.labels)
         if isinstance(features_step, MeanEmbeddingVectorizer):
             features_step.set_params(unlabeled_texts=None, progress=None)  # do not keep 50k texts alive
+        if dev is not None:
+            with progress.task(f"Choosing C for {kind} on a dev split of the training reviews"):
+                best, dev_proba[kind], dev_accuracy[kind] = choose_C(
+                    _refittable(features_step), Pipeline(pipeline.steps[1:]), train_part.texts, train_part.labels,
+                    dev, grid=C_GRID if C is None else (C,),
+                )  # fmt: skip
+            pipeline.set_params(classifier__C=best)
+        chosen_C[kind] = pipeline[-1].C
+        with progress.task(f"Fitting logistic regression on {kind}"):
+            pipeline[1:].fit(features_matrix, train_part.labels)
         pipelines[kind] = pipeline
         fit_seconds[kind] = time.perf_counter() - started
 
-    model = SentimentModel(pipelines, primary=kinds[0], meta={"data": {"label_mapping": mapping}})
+    stack = None
+    if plan[0] == STACK:
+        classes = pipelines[STACK_COMPONENTS[0]][-1].classes_
+        weights = (
+            choose_stack_weights([dev_proba[k] for k in STACK_COMPONENTS], train_part.labels[dev[1]], classes)
+            if dev is not None
+            else [1 / len(STACK_COMPONENTS)] * len(STACK_COMPONENTS)
+        )
+        stack = {"components": list(STACK_COMPONENTS), "weights": weights}
+        fit_seconds[STACK] = sum(fit_seconds[k] for k in STACK_COMPONENTS)
+    selection = {
+        "C": chosen_C,
+        "chosen_on": "given" if C else ("dev split of the training rows" if dev is not None else "default: few rows"),
+        "dev_share": DEV_SHARE if dev is not None else None,
+        "dev_rows": len(dev[1]) if dev is not None else 0,
+        "dev_accuracy_by_C": {kind: {str(c): a for c, a in scores.items()} for kind, scores in dev_accuracy.items()},
+    }
+
+    model = SentimentModel(pipelines, primary=plan[0], meta={"data": {"label_mapping": mapping}}, stack=stack)
     with progress.task("Scoring the held-out reviews"):
         metrics = _finite(evaluate(model, test_part))
-    model.meta = _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, metrics, fit_seconds)
+    model.meta = _meta(
+        model, reviews, train_part, test_part, unlabeled, word2vec, selection, seed, metrics, fit_seconds
+    )
     model.meta["data"].update(label_mapping=mapping, split=split)
     return TrainResult(model, metrics, fit_seconds)
 
@@ -149,12 +219,20 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, metrics, fit_seconds) -> dict:
+def _refittable(features_step):
+    """An unfitted copy of a fitted feature step for the dev split; word vectors are kept (they use no labels)."""
+    if isinstance(features_step, MeanEmbeddingVectorizer):
+        return clone(features_step).set_params(word_vectors=features_step.wv_, unlabeled_texts=None, progress=None)
+    return clone(features_step)
+
+
+def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, selection, seed, metrics, fit_seconds) -> dict:
     meta = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": library_versions(),
         "classes": model.classes_.tolist(),
-        "parameters": {"features": list(model.pipelines), "C": C, "seed": seed, "word2vec": word2vec},
+        "parameters": {"features": model.kinds, "C": selection["C"], "seed": seed, "word2vec": word2vec},
+        "selection": selection,
         "data": {
             "source": reviews.source,
             "sha256": reviews.sha256,
@@ -171,7 +249,7 @@ def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, m
         "fit_seconds": fit_seconds,
     }
     embeddings = model.pipelines.get("embeddings")
-    if embeddings is not None:
+    if embeddings is not None and embeddings[0].word2vec_ is not None:
         trainer = embeddings[0].word2vec_
         meta["word2vec"] = {
             "vocabulary_size": len(trainer.wv),

@@ -145,7 +145,7 @@ def test_a_model_from_a_newer_version(existing_model, tmp_path):
     model = tmp_path / "m"
     shutil.copytree(existing_model, model)
     meta = json.loads((model / "meta.json").read_text())
-    meta["format_version"] = 2
+    meta["format_version"] = 3
     (model / "meta.json").write_text(json.dumps(meta))
     _assert_one_clear_line(runner.invoke(app, ["evaluate", str(model), "x.csv"]), "newer")
 

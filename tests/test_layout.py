@@ -12,7 +12,7 @@ LAYERS = {
     "sentiment.embeddings": 1, "sentiment.data": 1,
     "sentiment.features": 2,
     "sentiment.model_card": 3, "sentiment.model": 3,
-    "sentiment.evaluate": 4, "sentiment.predict": 4, "sentiment.train": 4,
+    "sentiment.evaluate": 4, "sentiment.predict": 4, "sentiment.train": 4, "sentiment.selection": 4,
     "sentiment.experiments": 5,
     "sentiment.cli": 6,
     "sentiment": 7, "sentiment.__main__": 7,

@@ -45,7 +45,7 @@ def test_save_then_load_gives_identical_probabilities(tmp_path, trained, yelp):
 def test_meta_records_versions_data_hash_parameters_and_metrics(tmp_path, trained, yelp):
     trained.model.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
-    assert meta["format_version"] == 1
+    assert meta["format_version"] == 2
     assert meta["data"]["sha256"] == yelp.sha256
     assert meta["data"]["train_rows"] + meta["data"]["held_out_rows"] == len(yelp)
     assert meta["parameters"]["word2vec"]["vector_size"] == 20

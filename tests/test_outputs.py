@@ -97,11 +97,11 @@ def test_an_empty_folder_and_an_existing_model_are_replaced_atomically(data, tmp
     target.mkdir(parents=True)
     first = runner.invoke(app, ["train", str(data), "-o", str(target), "--C", "0.5", *ONEHOT])
     assert first.exit_code == 0, first.output
-    assert json.loads((target / "meta.json").read_text())["parameters"]["C"] == 0.5
+    assert json.loads((target / "meta.json").read_text())["parameters"]["C"] == {"onehot": 0.5}
     inode = target.stat().st_ino
     second = runner.invoke(app, ["train", str(data), "-o", str(target), "--C", "2", *ONEHOT])
     assert second.exit_code == 0, second.output
-    assert json.loads((target / "meta.json").read_text())["parameters"]["C"] == 2
+    assert json.loads((target / "meta.json").read_text())["parameters"]["C"] == {"onehot": 2}
     assert target.stat().st_ino != inode  # a new directory swapped in, not files rewritten in place
     assert sorted(p.name for p in target.parent.iterdir()) == ["m"]  # the old model's files are gone
     assert SentimentModel.load(target).predict(["great fun"]).shape == (1,)

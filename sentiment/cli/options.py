@@ -21,13 +21,16 @@ from sentiment.embeddings.params import WORD2VEC_PARAMS
 __all__ = [
     "DEFAULT_VECTOR_SIZE",
     "AsJson",
+    "ChosenC",
     "Download",
     "InverseRegularisation",
     "LabelColumn",
+    "Pooling",
     "Quiet",
     "Seed",
     "TextColumn",
     "Unlabeled",
+    "Weighting",
     "check_compare_features",
     "check_test_size",
     "check_train_features",
@@ -45,6 +48,17 @@ LabelColumn = Annotated[str | None, typer.Option("--label-column", help="Column 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")]
 InverseRegularisation = Annotated[float, typer.Option("--C", help="Inverse regularisation strength of the classifier.")]
+ChosenC = Annotated[
+    float | None,
+    typer.Option("--C", help="Inverse regularisation strength (default: chosen per pipeline on a dev split)."),
+]
+Weighting = Annotated[
+    str,
+    typer.Option(
+        "--weighting", help="How words are weighted in the average: uniform, idf, sif, nb, or several joined by +."
+    ),
+]
+Pooling = Annotated[str, typer.Option("--pooling", help="mean, or mean_max (the element-wise max appended).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (splits, SGNS).")]
 Download = Annotated[
     bool, typer.Option("--download", help="Download a built-in dataset given as DATA if it is not cached.")

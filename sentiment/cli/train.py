@@ -13,13 +13,15 @@ from sentiment.cli.inputs import default_model_dir, read_data
 from sentiment.cli.options import (
     DEFAULT_VECTOR_SIZE,
     AsJson,
+    ChosenC,
     Download,
-    InverseRegularisation,
     LabelColumn,
+    Pooling,
     Quiet,
     Seed,
     TextColumn,
     Unlabeled,
+    Weighting,
     check_test_size,
     check_train_features,
     word2vec_options,
@@ -41,10 +43,18 @@ def train(
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     features: Annotated[
-        str, typer.Option("--features", help="embeddings, onehot or both.", callback=check_train_features)
+        str,
+        typer.Option(
+            "--features",
+            help="both (embeddings + one-hot baseline), embeddings, onehot, nbngrams (NB-weighted 1-3-grams), "
+            "or stack (embeddings and nbngrams combined, weights chosen on a dev split).",
+            callback=check_train_features,
+        ),
     ] = "both",
+    weighting: Weighting = None,
+    pooling: Pooling = None,
     seed: Seed = 0,
-    C: InverseRegularisation = 1.0,
+    C: ChosenC = None,
     download: Download = False,
     quiet: Quiet = False,
     as_json: AsJson = False,
@@ -66,7 +76,7 @@ def train(
             held_out = load_reviews(test, text_column=text_column, label_column=label_column)
     result = train_model(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
-        word2vec=word2vec, C=C, seed=seed, progress=progress,
+        word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, seed=seed, progress=progress,
     )  # fmt: skip
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]

@@ -30,7 +30,7 @@ from sentiment.train import build_pipeline
 
 __all__ = ["REPRESENTATIONS", "compare", "rare_word_share"]
 
-REPRESENTATIONS = ("embeddings", "onehot", "tfidf")
+REPRESENTATIONS = ("embeddings", "onehot", "nbngrams", "tfidf")
 RARE_COUNT = 5  # a word seen fewer times than this in the labelled training texts is rare
 
 

@@ -1,4 +1,4 @@
-"""Review -> feature transformers (scikit-learn conventions): mean SGNS embeddings and the one-hot baseline.
+"""Review -> feature transformers (scikit-learn conventions): weighted SGNS means, NB n-grams, one-hot.
 
 Each transformer takes raw review texts and tokenizes them with
 ``sentiment.tokenize``; word vectors come from ``sentiment.embeddings``.
@@ -7,6 +7,7 @@ Classifiers, pipelines and persistence are ``sentiment.train`` and
 """
 
 from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer, mean_vectors
+from sentiment.features.nb_ngrams import NBNgramVectorizer
 from sentiment.features.onehot import one_hot_vectorizer
 
-__all__ = ["MeanEmbeddingVectorizer", "mean_vectors", "one_hot_vectorizer"]
+__all__ = ["MeanEmbeddingVectorizer", "NBNgramVectorizer", "mean_vectors", "one_hot_vectorizer"]

@@ -1,10 +1,14 @@
-"""``MeanEmbeddingVectorizer``: each review as the average of its words' SGNS vectors.
+"""``MeanEmbeddingVectorizer``: each review as a weighted average (and optionally the max) of its word vectors.
 
 Its ``fit`` trains our ``Word2Vec`` on the texts it is given (plus any
-``unlabeled_texts``), or adopts fixed ``word_vectors``; it follows scikit-learn's
-estimator rules, so ``clone``, ``Pipeline`` and ``GridSearchCV`` work. The
-one-hot baseline is ``onehot.py``; classifiers and persistence are
-``model.py``'s job.
+``unlabeled_texts``), or adopts fixed ``word_vectors``, then learns the word
+weights (``word_weights.py``: uniform, idf, sif, or nb from the labels given
+to ``fit``). ``weighting`` may join several with ``+`` (``"nb+uniform"``):
+the feature vector is then their averages side by side; ``pooling="mean_max"``
+appends the element-wise maximum over the review's words. It follows
+scikit-learn's estimator rules, so ``clone``, ``Pipeline`` and
+``GridSearchCV`` work. The one-hot baseline is ``onehot.py``; classifiers and
+persistence are ``model.py``'s job.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from sklearn.utils.validation import check_is_fitted
 from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.word2vec import Word2Vec
+from sentiment.features.word_weights import WEIGHTINGS, count_matrix, weighted_means, word_weights
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
 
-__all__ = ["MeanEmbeddingVectorizer", "mean_vectors"]
+__all__ = ["POOLINGS", "MeanEmbeddingVectorizer", "mean_vectors"]
+
+POOLINGS = ("mean", "mean_max")
+_MAX_POOL_ROWS = 2_000  # reviews per max-pooling step: bounds the tokens x dimensions gather
 
 
 def mean_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:
@@ -31,31 +39,47 @@ def mean_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:
     >>> mean_vectors([["good", "good", "bad", "unknown"], ["unknown"]], wv).astype(float).round(3).tolist()
     [[0.667, 0.333], [0.0, 0.0]]
     """
+    counts = count_matrix(token_lists, wv.key_to_index, len(wv))
+    return weighted_means(counts, np.ones(len(wv), dtype=np.float32), wv.vectors)
+
+
+def max_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:
+    """Element-wise maximum of each token list's known word vectors; zeros where none is known.
+
+    >>> wv = WordVectors(["good", "bad"], np.array([[1.0, -2.0], [0.0, 1.0]]))
+    >>> max_vectors([["good", "bad", "unknown"], ["unknown"]], wv).tolist()
+    [[1.0, 1.0], [0.0, 0.0]]
+    """
+    features = np.zeros((len(token_lists), wv.vector_size), dtype=np.float32)
     key_to_index = wv.key_to_index
-    ids = [
-        np.fromiter((key_to_index[w] for w in tokens if w in key_to_index), dtype=np.int64) for tokens in token_lists
-    ]
-    lengths = np.array([len(i) for i in ids], dtype=np.int64)
-    features = np.zeros((len(ids), wv.vector_size), dtype=np.float32)
-    known = lengths > 0
-    if known.any():
-        flat = np.concatenate([i for i in ids if len(i)])
-        starts = np.concatenate(([0], np.cumsum(lengths[known])[:-1]))
-        features[known] = np.add.reduceat(wv.vectors[flat], starts, axis=0) / lengths[known, None]
+    for start in range(0, len(token_lists), _MAX_POOL_ROWS):
+        ids = [
+            [key_to_index[w] for w in tokens if w in key_to_index]
+            for tokens in token_lists[start : start + _MAX_POOL_ROWS]
+        ]
+        lengths = np.array([len(i) for i in ids])
+        known = np.flatnonzero(lengths)
+        if known.size:
+            flat = np.fromiter((i for row in ids for i in row), dtype=np.int64, count=int(lengths.sum()))
+            starts = np.concatenate(([0], np.cumsum(lengths[known])[:-1]))
+            features[start + known] = np.maximum.reduceat(wv.vectors[flat], starts, axis=0)
     return features
 
 
 class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
-    """Reviews to mean word vectors; trains SGNS in ``fit`` unless ``word_vectors`` is given.
+    """Reviews to weighted mean word vectors; trains SGNS in ``fit`` unless ``word_vectors`` is given.
 
     Word2Vec parameters keep gensim's names. ``unlabeled_texts`` are added to
-    the texts passed to ``fit`` for training the vectors only (never held-out
-    texts: pass those to ``transform``).
+    the texts passed to ``fit`` for training the vectors (and the idf/sif
+    statistics) only, never held-out texts: pass those to ``transform``. The
+    ``nb`` weighting needs the labels: ``fit(X, y)``.
     """
 
     __init__ = keyword_init(
         inspect.Parameter("word_vectors", inspect.Parameter.KEYWORD_ONLY, default=None),
         inspect.Parameter("unlabeled_texts", inspect.Parameter.KEYWORD_ONLY, default=None),
+        inspect.Parameter("weighting", inspect.Parameter.KEYWORD_ONLY, default="uniform"),
+        inspect.Parameter("pooling", inspect.Parameter.KEYWORD_ONLY, default="mean"),
         *as_parameters(WORD2VEC_PARAMS),  # gensim's names and defaults, declared once in embeddings/params.py
         inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None),
     )
@@ -64,33 +88,83 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         """This transformer's settings for ``Word2Vec``."""
         return {p.name: getattr(self, p.name) for p in WORD2VEC_PARAMS}
 
+    @property
+    def weightings(self) -> list[str]:
+        return self.weighting.split("+")
+
     def fit(self, X, y=None):
-        """Train word vectors on ``X`` (+ ``unlabeled_texts``), or take ``word_vectors``."""
-        return self._fit_tokens(_tokens(X, self.progress))
+        """Train word vectors on ``X`` (+ ``unlabeled_texts``), or take ``word_vectors``; learn the word weights."""
+        self._fit_tokens(_tokens(X, self.progress), y)
+        return self
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self, "wv_")
-        return mean_vectors(_tokens(X, self.progress), self.wv_)
+        return self._features(_tokens(X, self.progress))
 
     def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
         tokens = _tokens(X, self.progress)  # tokenize once for both steps
-        return mean_vectors(tokens, self._fit_tokens(tokens).wv_)
+        return self._fit_tokens(tokens, y)._features(tokens)
 
-    def _fit_tokens(self, tokens: list[list[str]]) -> MeanEmbeddingVectorizer:
+    def _fit_tokens(self, tokens: list[list[str]], y) -> MeanEmbeddingVectorizer:
+        unknown = [w for w in self.weightings if w not in WEIGHTINGS]
+        if unknown or self.pooling not in POOLINGS:
+            raise ValueError(
+                f"weighting {self.weighting!r} / pooling {self.pooling!r}: weightings are {', '.join(WEIGHTINGS)} "
+                f"(joined with +), poolings {', '.join(POOLINGS)}"
+            )
+        unlabeled = [] if self.unlabeled_texts is None else _tokens(self.unlabeled_texts, self.progress)
         if self.word_vectors is not None:
             self.wv_ = self.word_vectors
             self.word2vec_ = None
-            return self
-        corpus = tokens
-        if self.unlabeled_texts is not None:
-            corpus = tokens + _tokens(self.unlabeled_texts, self.progress)
-        self.word2vec_ = Word2Vec(**self.word2vec_params()).fit(corpus, progress=self.progress)
-        self.wv_ = self.word2vec_.wv
+        else:
+            self.word2vec_ = Word2Vec(**self.word2vec_params()).fit(tokens + unlabeled, progress=self.progress)
+            self.wv_ = self.word2vec_.wv
+        labelled_counts = count_matrix(tokens, self.wv_.key_to_index, len(self.wv_))
+        all_counts = None
+        rows = []
+        for weighting in self.weightings:
+            if weighting in ("idf", "sif"):  # corpus statistics: every text the vectors were fitted on
+                if all_counts is None:
+                    all_counts = labelled_counts
+                    if unlabeled:
+                        all_counts = _vstack(
+                            labelled_counts, count_matrix(unlabeled, self.wv_.key_to_index, len(self.wv_))
+                        )
+                rows.append(word_weights(weighting, all_counts))
+            else:
+                rows.append(word_weights(weighting, labelled_counts, y))
+        self.word_weights_ = np.vstack(rows)
         return self
+
+    def _features(self, tokens: list[list[str]]) -> np.ndarray:
+        counts = count_matrix(tokens, self.wv_.key_to_index, len(self.wv_))
+        parts = [weighted_means(counts, weights, self.wv_.vectors) for weights in self.word_weights_]
+        if self.pooling == "mean_max":
+            parts.append(max_vectors(tokens, self.wv_))
+        return parts[0] if len(parts) == 1 else np.hstack(parts)
+
+    @classmethod
+    def from_arrays(cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str):
+        """A fitted vectorizer rebuilt from what a model directory stores."""
+        vectorizer = cls(word_vectors=wv, weighting=weighting, pooling=pooling)
+        vectorizer.wv_, vectorizer.word2vec_ = wv, None
+        vectorizer.word_weights_ = np.asarray(word_weights, dtype=np.float32).reshape(-1, len(wv))
+        return vectorizer
+
+    @property
+    def n_features_out(self) -> int:
+        return self.wv_.vector_size * (len(self.weightings) + (self.pooling == "mean_max"))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "wv_")
-        return np.array([f"embedding{i}" for i in range(self.wv_.vector_size)], dtype=object)
+        blocks = [*self.weightings, *(["max"] if self.pooling == "mean_max" else [])]
+        return np.array([f"{block}{i}" for block in blocks for i in range(self.wv_.vector_size)], dtype=object)
+
+
+def _vstack(a, b):
+    from scipy import sparse
+
+    return sparse.vstack([a, b]).tocsr()
 
 
 def _tokens(texts, progress: Progress | None) -> list[list[str]]:

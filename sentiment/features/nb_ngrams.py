@@ -1,0 +1,116 @@
+"""NB-weighted n-grams (Wang & Manning 2012, "NBSVM"/NB-LR): binary 1-3-grams scaled by the log-count ratio.
+
+Each review becomes its binary bag of n-grams ``b`` (1 where the n-gram
+occurs), multiplied element-wise by the naive Bayes log-count ratio ``r``
+learned from the training labels::
+
+    p = alpha + sum of b over positive reviews,   q = alpha + sum of b over the others
+    r = log((p / |p|_1) / (q / |q|_1))
+
+so that a linear classifier starts from naive Bayes' evidence for each n-gram.
+With more than two classes, each class gets its own one-vs-rest ratio and the
+scaled copies are concatenated. The ratio uses only the labels passed to
+``fit``: never held-out labels. The classifier is ``train.py``'s job;
+``nb_log_count_ratio`` is shared with the NB-weighted embeddings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from sentiment.tokenize import tokenize
+
+__all__ = ["NBNgramVectorizer", "nb_log_count_ratio"]
+
+
+def nb_log_count_ratio(binary: sparse.spmatrix, is_positive: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """The log-count ratio ``r`` of each column of a binary document x feature matrix (module docstring).
+
+    >>> b = sparse.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1]]))
+    >>> nb_log_count_ratio(b, np.array([True, True, False])).round(4).tolist()
+    [0.6931, 0.2877, -1.0986]
+
+    (p = [3, 2, 1] of total 6 and q = [1, 1, 2] of total 4, so r = log([2, 4/3, 1/3]).)
+    """
+    is_positive = np.asarray(is_positive, dtype=bool)
+    if is_positive.all() or not is_positive.any():
+        raise ValueError("the log-count ratio needs documents of both classes")
+    p = alpha + np.asarray(binary[is_positive].sum(axis=0), dtype=np.float64).ravel()
+    q = alpha + np.asarray(binary[~is_positive].sum(axis=0), dtype=np.float64).ravel()
+    return np.log((p / p.sum()) / (q / q.sum()))
+
+
+def ngram_counter(ngram_range: tuple[int, int] = (1, 3), min_df: int = 2, vocabulary=None) -> CountVectorizer:
+    """Binary n-grams of our tokens (n-grams are tokens joined by spaces)."""
+    return CountVectorizer(
+        binary=True, tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=tuple(ngram_range),
+        min_df=min_df, vocabulary=vocabulary, dtype=np.float32,
+    )  # fmt: skip
+
+
+class NBNgramVectorizer(TransformerMixin, BaseEstimator):
+    """Reviews to binary n-grams times their NB log-count ratio; ``fit`` needs the labels.
+
+    >>> texts = ["a great film", "great acting", "a dull film", "dull and slow"]
+    >>> nb = NBNgramVectorizer(ngram_range=(1, 1), min_df=1).fit(texts, ["pos", "pos", "neg", "neg"])
+    >>> x = nb.transform(["great"]).toarray()[0]
+    >>> float(x[nb.vocabulary_.index("great")]) > 0, int((x != 0).sum())
+    (True, 1)
+    """
+
+    def __init__(self, *, ngram_range: tuple[int, int] = (1, 3), min_df: int = 2, alpha: float = 1.0):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.alpha = alpha
+
+    def fit(self, X, y):
+        if isinstance(X, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        if y is None:
+            raise ValueError("NBNgramVectorizer.fit needs the labels: the NB ratio is learned from them")
+        counter = ngram_counter(self.ngram_range, self.min_df)
+        binary = counter.fit_transform(list(X)).tocsr()
+        self.vocabulary_ = counter.get_feature_names_out().tolist()
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError("NBNgramVectorizer needs at least two classes")
+        positives = (
+            self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        )  # binary: one ratio, for classes_[1]
+        self.ratios_ = np.vstack([nb_log_count_ratio(binary, y == c, self.alpha) for c in positives]).astype(np.float32)
+        self._counter = ngram_counter(self.ngram_range, self.min_df, vocabulary=self.vocabulary_)
+        return self
+
+    def transform(self, X) -> sparse.csr_matrix:
+        check_is_fitted(self, "ratios_")
+        if isinstance(X, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        binary = self._counter_for_transform().transform(list(X)).tocsr()
+        blocks = [binary @ sparse.diags(ratio) for ratio in self.ratios_]
+        return (blocks[0] if len(blocks) == 1 else sparse.hstack(blocks)).tocsr()
+
+    def fit_transform(self, X, y=None, **fit_params):
+        return self.fit(X, y).transform(X)
+
+    def _counter_for_transform(self) -> CountVectorizer:
+        if getattr(self, "_counter", None) is None:  # a loaded model: rebuild from the stored vocabulary
+            self._counter = ngram_counter(self.ngram_range, self.min_df, vocabulary=self.vocabulary_)
+        return self._counter
+
+    @classmethod
+    def from_arrays(cls, vocabulary: list[str], ratios: np.ndarray, classes, *, ngram_range, min_df, alpha):
+        """A fitted vectorizer rebuilt from what a model directory stores."""
+        vectorizer = cls(ngram_range=tuple(ngram_range), min_df=min_df, alpha=alpha)
+        vectorizer.vocabulary_, vectorizer.ratios_ = list(vocabulary), np.asarray(ratios, dtype=np.float32)
+        vectorizer.classes_ = np.asarray(classes)
+        vectorizer._counter = None
+        return vectorizer
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "ratios_")
+        return np.array(self.vocabulary_ * len(self.ratios_), dtype=object)

@@ -1,0 +1,97 @@
+"""Choosing hyperparameters honestly: on a dev split cut from the training data, never on held-out data.
+
+``dev_split`` cuts a stratified ``DEV_SHARE`` of the training rows.
+``choose_C`` fits a pipeline's feature step on the rest (supervised parts such
+as NB ratios see only those labels; word vectors are passed in already
+trained, since they use no labels), then scores each C of the grid on the dev
+rows by accuracy, ties broken by log loss. ``choose_stack_weights`` picks the
+weights of a stacked model's components from their dev probabilities on a
+simplex grid, the same way. Fitting the final pipelines is ``train.py``'s job.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import log_loss
+from sklearn.pipeline import Pipeline
+
+__all__ = ["C_GRID", "DEV_SHARE", "choose_C", "choose_stack_weights", "dev_split"]
+
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+DEV_SHARE = 0.15
+_MIN_DEV_PER_CLASS = 5  # fewer dev rows of a class than this cannot rank settings: keep the defaults
+
+
+def dev_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sorted (fit rows, dev rows) of a stratified ``DEV_SHARE`` split; None when the data are too small.
+
+    >>> labels = np.array(["a", "b"] * 50)
+    >>> fit, dev = dev_split(labels, seed=0)
+    >>> len(fit), len(dev), sorted(labels[dev].tolist())[::7]
+    (85, 15, ['a', 'a', 'b'])
+    """
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    _, counts = np.unique(labels, return_counts=True)
+    if len(counts) < 2 or (counts * DEV_SHARE).min() < _MIN_DEV_PER_CLASS:
+        return None
+    fit, dev = train_test_split(np.arange(len(labels)), test_size=DEV_SHARE, random_state=seed, stratify=labels)
+    return np.sort(fit), np.sort(dev)
+
+
+def _rank(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> tuple[float, float]:
+    """(accuracy, -log loss): larger is better, accuracy first."""
+    accuracy = float(np.mean(classes[proba.argmax(axis=1)] == truth))
+    return accuracy, -float(log_loss(truth, np.clip(proba, 1e-12, 1.0), labels=classes))
+
+
+def choose_C(
+    features, head: Pipeline, texts: list[str], labels: np.ndarray, split, grid=C_GRID
+) -> tuple[float, np.ndarray, dict[float, float]]:
+    """Best C for ``head`` (the pipeline after its feature step) on the dev rows of ``split``.
+
+    ``features`` is an unfitted feature step; it is fitted on the fit rows only.
+    Returns the C, the dev probabilities at that C, and the dev accuracy of every C tried.
+    """
+    fit_rows, dev_rows = split
+    labels = np.asarray(labels)
+    step = clone(features)
+    fit_matrix = step.fit_transform([texts[i] for i in fit_rows], labels[fit_rows])
+    dev_matrix = step.transform([texts[i] for i in dev_rows])
+    best, scores = None, {}
+    for C in grid:
+        model = clone(head).set_params(classifier__C=C).fit(fit_matrix, labels[fit_rows])
+        proba = model.predict_proba(dev_matrix)
+        rank = _rank(proba, labels[dev_rows], model[-1].classes_)
+        scores[C] = rank[0]
+        if best is None or rank > best[0]:
+            best = (rank, C, proba)
+    return best[1], best[2], scores
+
+
+def choose_stack_weights(dev_probas: list[np.ndarray], truth: np.ndarray, classes: np.ndarray, step: float = 0.1):
+    """Weights (summing to 1, multiples of ``step``) of the components' log-probabilities, best on the dev rows.
+
+    >>> truth = np.array(["a", "b", "a", "b"])
+    >>> good = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])
+    >>> bad = good[:, ::-1]
+    >>> choose_stack_weights([good, bad], truth, np.array(["a", "b"]))
+    [1.0, 0.0]
+    """
+    logs = [np.log(np.clip(p, 1e-12, 1.0)) for p in dev_probas]
+    units = round(1 / step)
+    best = None
+    for parts in itertools.product(range(units + 1), repeat=len(logs)):
+        if sum(parts) != units:
+            continue
+        weights = [p / units for p in parts]
+        combined = sum(w * log for w, log in zip(weights, logs, strict=True))
+        combined = np.exp(combined - combined.max(axis=1, keepdims=True))
+        rank = _rank(combined / combined.sum(axis=1, keepdims=True), truth, classes)
+        if best is None or rank > best[0]:
+            best = (rank, weights)
+    return best[1]
