@@ -38,9 +38,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
-from sentiment.features import MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
+from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
 from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
 from sentiment.tokenize import tokenize
@@ -73,8 +74,9 @@ class SentimentModel:
 
     @property
     def kinds(self) -> list[str]:
-        """Everything ``predict_proba`` can be asked for: the primary first, then the baselines."""
-        return [self.primary] + [kind for kind in self.pipelines if kind != self.primary and kind not in self._parts]
+        """Everything ``predict_proba`` can be asked for: the primary, a stack's components, then the baselines."""
+        rest = [kind for kind in self.pipelines if kind != self.primary and kind not in self._parts]
+        return [self.primary, *self._parts, *rest]
 
     @property
     def _parts(self) -> list[str]:
@@ -93,7 +95,7 @@ class SentimentModel:
     @property
     def baseline(self) -> str | None:
         """The first pipeline that is neither the primary nor part of it, if the model has one."""
-        return next(iter(self.kinds[1:]), None)
+        return next((kind for kind in self.kinds[1:] if kind not in self._parts), None)
 
     @property
     def word_vectors(self) -> WordVectors | None:
@@ -123,6 +125,8 @@ class SentimentModel:
         features = self.pipelines[self._parts[0] if kind == STACK else kind][0]
         if isinstance(features, MeanEmbeddingVectorizer):
             vocabulary = features.wv_.key_to_index
+        elif isinstance(features, DocVectorizer):
+            vocabulary = features.doc2vec_.key_to_index_
         elif isinstance(features, NBNgramVectorizer):
             vocabulary = set(features.vocabulary_)
         else:
@@ -173,6 +177,14 @@ class SentimentModel:
                 scaler: StandardScaler = pipeline[1]
                 arrays.update(scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, word_weights=features.word_weights_)
                 settings[kind] = {"weighting": features.weighting, "pooling": features.pooling}
+            elif isinstance(features, DocVectorizer):
+                doc2vec = features.doc2vec_
+                _write_json(directory / f"{kind}_vocabulary.json", doc2vec.index_to_key_)
+                files[f"{kind}_vocabulary.json"] = {"shape": [len(doc2vec.index_to_key_)]}
+                scaler = pipeline[1]
+                arrays.update(scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, syn1neg=doc2vec.syn1neg_,
+                              counts=doc2vec.counts_.astype(np.float64))  # fmt: skip
+                settings[kind] = {name: getattr(doc2vec, name) for name in _DOC2VEC_SETTINGS}
             elif isinstance(features, NBNgramVectorizer):
                 _write_json(directory / f"{kind}_vocabulary.json", features.vocabulary_)
                 files[f"{kind}_vocabulary.json"] = {"shape": [len(features.vocabulary_)]}
@@ -229,9 +241,15 @@ class SentimentModel:
         return cls(pipelines, primary, meta, stack=stack)
 
 
+_DOC2VEC_SETTINGS = ("vector_size", "epochs", "min_count", "negative", "ns_exponent", "sample", "alpha", "min_alpha",
+                     "batch_words", "seed")  # fmt: skip
+
+
 def _feature_kind(features) -> str:
     if isinstance(features, MeanEmbeddingVectorizer):
         return "embeddings"
+    if isinstance(features, DocVectorizer):
+        return "doc2vec"
     if isinstance(features, NBNgramVectorizer):
         return "nbngrams"
     return "onehot"
@@ -279,6 +297,25 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
     vocabulary = _read_json(directory / f"{kind}_vocabulary.json")
     if not isinstance(vocabulary, list) or len(set(vocabulary)) != len(vocabulary):
         raise ModelError(f"{directory}/{kind}_vocabulary.json: not a list of distinct features")
+    if features == "doc2vec":
+        syn1neg, counts = arrays.get("syn1neg"), arrays.get("counts")
+        width = coef.shape[1]
+        if (
+            syn1neg is None
+            or counts is None
+            or syn1neg.shape != (len(vocabulary), width)
+            or counts.shape != (len(vocabulary),)
+        ):
+            raise ModelError(f"{directory}/{kind}.npz: document-vector arrays do not match the vocabulary")
+        params = {name: settings[name] for name in _DOC2VEC_SETTINGS if name in settings}
+        if params.get("vector_size", width) != width:
+            raise ModelError(f"{directory}/meta.json: doc2vec vector_size differs from the classifier's columns")
+        doc2vec = Doc2Vec.from_arrays(vocabulary, counts, syn1neg, **params)
+        scaler = StandardScaler()
+        scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
+        scaler.var_, scaler.n_features_in_ = scaler.scale_**2, width
+        vectorizer = DocVectorizer(doc2vec=doc2vec).fit([])
+        return Pipeline([("features", vectorizer), ("scale", scaler), ("classifier", classifier)])
     if features == "nbngrams":
         ratios = arrays.get("ratios")
         if ratios is None or ratios.ndim != 2 or ratios.shape[1] != len(vocabulary):

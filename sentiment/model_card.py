@@ -12,7 +12,14 @@ import math
 
 __all__ = ["FEATURE_NAMES", "format_metric", "model_card"]
 
-FEATURE_NAMES = {"embeddings": "SGNS mean embeddings", "onehot": "one-hot baseline"}
+FEATURE_NAMES = {
+    "embeddings": "SGNS mean embeddings",
+    "onehot": "one-hot baseline",
+    "nbngrams": "NB-weighted 1-3-grams",
+    "doc2vec": "PV-DBOW document vectors",
+    "stack": "stack (weighted vote)",
+    "tfidf": "TF-IDF",
+}
 
 
 def format_metric(value: float | None, digits: int = 4) -> str:

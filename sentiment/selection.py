@@ -54,12 +54,13 @@ def choose_C(
 ) -> tuple[float, np.ndarray, dict[float, float]]:
     """Best C for ``head`` (the pipeline after its feature step) on the dev rows of ``split``.
 
-    ``features`` is an unfitted feature step; it is fitted on the fit rows only.
+    ``features`` is a fresh, unfitted feature step (used as given, not cloned: it may hold fitted word or
+    document vectors, which cloning would copy or reset); it is fitted on the fit rows only.
     Returns the C, the dev probabilities at that C, and the dev accuracy of every C tried.
     """
     fit_rows, dev_rows = split
     labels = np.asarray(labels)
-    step = clone(features)
+    step = features
     fit_matrix = step.fit_transform([texts[i] for i in fit_rows], labels[fit_rows])
     dev_matrix = step.transform([texts[i] for i in dev_rows])
     best, scores = None, {}

@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import evaluate
-from sentiment.features import MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
+from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
 from sentiment.model import STACK, SentimentModel
 from sentiment.progress import Progress
 from sentiment.selection import C_GRID, DEV_SHARE, choose_C, choose_stack_weights, dev_split
@@ -37,16 +37,17 @@ from sentiment.tokenize import tokenize
 
 __all__ = ["FEATURES", "TrainResult", "library_versions", "train"]
 
-FEATURES = ("both", "embeddings", "onehot", "nbngrams", "stack")
+FEATURES = ("both", "embeddings", "onehot", "nbngrams", "doc2vec", "stack")
 # What each --features choice fits, primary first; the rest are baselines reported and stored beside it.
 _PLANS = {
     "both": ["embeddings", "onehot"],
     "embeddings": ["embeddings"],
     "onehot": ["onehot"],
     "nbngrams": ["nbngrams", "onehot"],
-    "stack": [STACK, "embeddings", "nbngrams", "onehot"],
+    "doc2vec": ["doc2vec", "onehot"],
+    "stack": [STACK, "embeddings", "nbngrams", "doc2vec", "onehot"],
 }
-STACK_COMPONENTS = ("embeddings", "nbngrams")
+STACK_COMPONENTS = ("embeddings", "nbngrams", "doc2vec")
 # Measured on IMDB (docs/embeddings-vs-onehot.md): NB-weighted means beside plain means.
 DEFAULT_WEIGHTING = "nb+uniform"
 DEFAULT_POOLING = "mean"
@@ -75,6 +76,7 @@ def build_pipeline(
     ``embeddings``: weighted mean SGNS vectors (trained in ``fit`` from
     ``word2vec`` parameters, or the fixed ``word_vectors``), standardised;
     ``onehot``: the binary bag of words; ``nbngrams``: NB-weighted binary 1-3-grams;
+    ``doc2vec``: inferred PV-DBOW document vectors, standardised;
     ``tfidf``: sublinear TF-IDF over the same tokenizer.
     """
     classifier = LogisticRegression(C=C, max_iter=2000)
@@ -88,6 +90,9 @@ def build_pipeline(
         return Pipeline([("features", one_hot_vectorizer()), ("classifier", classifier)])
     if kind == "nbngrams":
         return Pipeline([("features", NBNgramVectorizer()), ("classifier", classifier)])
+    if kind == "doc2vec":
+        vectorizer = DocVectorizer(unlabeled_texts=unlabeled, progress=progress, seed=(word2vec or {}).get("seed", 1))
+        return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "tfidf":
         tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
         return Pipeline([("features", tfidf), ("classifier", classifier)])
@@ -153,7 +158,7 @@ def train(
         )  # fmt: skip
         features_step = pipeline[0]
         features_matrix = features_step.fit_transform(train_part.texts, train_part.labels)
-        if isinstance(features_step, MeanEmbeddingVectorizer):
+        if isinstance(features_step, MeanEmbeddingVectorizer | DocVectorizer):
             features_step.set_params(unlabeled_texts=None, progress=None)  # do not keep 50k texts alive
         if dev is not None:
             with progress.task(f"Choosing C for {kind} on a dev split of the training reviews"):
@@ -223,6 +228,8 @@ def _refittable(features_step):
     """An unfitted copy of a fitted feature step for the dev split; word vectors are kept (they use no labels)."""
     if isinstance(features_step, MeanEmbeddingVectorizer):
         return clone(features_step).set_params(word_vectors=features_step.wv_, unlabeled_texts=None, progress=None)
+    if isinstance(features_step, DocVectorizer):
+        return clone(features_step).set_params(doc2vec=features_step.doc2vec_, unlabeled_texts=None, progress=None)
     return clone(features_step)
 
 

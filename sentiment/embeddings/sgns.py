@@ -44,6 +44,7 @@ __all__ = [
     "block_gradients",
     "cbow_block_gradients",
     "noise_pool_size",
+    "pair_gradients",
     "row_sums",
     "scatter_add",
     "softplus",
@@ -195,7 +196,7 @@ def _band(values: np.ndarray, deltas: np.ndarray) -> csr_matrix:
     )
 
 
-def _noise_terms(vectors: np.ndarray, noise_per_row: np.ndarray, noise_vectors: np.ndarray):
+def _noise_terms(vectors: np.ndarray, noise_per_row: np.ndarray, noise_vectors: np.ndarray, with_loss: bool = True):
     """Loss, gradient for ``vectors`` and gradient for ``noise_vectors`` of the negative terms.
 
     Every row of a group meets every noise word of its pool, each weighted
@@ -208,7 +209,7 @@ def _noise_terms(vectors: np.ndarray, noise_per_row: np.ndarray, noise_vectors: 
     grouped = _pad_rows(vectors, padded).reshape(n_groups, NOISE_GROUP, dim)
     weight = _pad_rows(noise_per_row.astype(vectors.dtype) / np.float32(pool), padded).reshape(n_groups, NOISE_GROUP, 1)
     noise_scores = grouped @ noise_vectors.transpose(0, 2, 1)  # (n_groups, NOISE_GROUP, pool)
-    loss = float((softplus(noise_scores) * weight).sum(dtype=np.float64))
+    loss = float((softplus(noise_scores) * weight).sum(dtype=np.float64)) if with_loss else 0.0
     noise_coef = expit(noise_scores) * weight  # d softplus(z) / dz = sigmoid(z)
     grad_vectors = (noise_coef @ noise_vectors).reshape(padded, dim)[:n_rows]
     grad_noise = noise_coef.transpose(0, 2, 1) @ grouped
@@ -266,3 +267,30 @@ def _pair_scores(inputs, outputs, deltas) -> np.ndarray:
         context, centre = (slice(None, -d), slice(d, None)) if delta > 0 else (slice(d, None), slice(None, -d))
         np.einsum("ij,ij->i", inputs[context], outputs[centre], out=scores[context, k])
     return scores
+
+
+def pair_gradients(
+    input_vectors: np.ndarray, output_vectors: np.ndarray, noise_vectors: np.ndarray, negative: int, loss: bool = True
+):
+    """Negative sampling for explicit pairs: ``input_vectors[i]`` predicts ``output_vectors[i]``.
+
+    PV-DBOW's pairs (a document's vector predicts each of its words) are not
+    windows over a sentence, so they come as two aligned row arrays; the noise
+    pools work as in ``block_gradients`` (``NOISE_GROUP`` neighbouring pairs
+    share ``noise_vectors[g]``; each pair meets ``negative`` noise words in
+    expectation). Returns a ``BlockGradients``; pure. ``loss=False`` skips the
+    loss (NaN), which costs as much as the gradients' exponentials.
+
+    >>> x = np.ones((2, 2), np.float32); y = np.zeros((2, 2), np.float32); noise = np.zeros((1, 3, 2), np.float32)
+    >>> g = pair_gradients(x, y, noise, negative=1)
+    >>> round(g.loss, 4), g.pairs, g.grad_input.tolist()  # 2 pairs x (log 2 + 1 x log 2): scores are all 0
+    (2.7726, 2, [[0.0, 0.0], [0.0, 0.0]])
+    """
+    scores = np.einsum("ij,ij->i", input_vectors, output_vectors)
+    coef = expit(scores) - 1  # d softplus(-s) / ds
+    noise_per_pair = np.full(input_vectors.shape[0], negative, dtype=input_vectors.dtype)
+    noise_loss, noise_grad, grad_noise = _noise_terms(input_vectors, noise_per_pair, noise_vectors, loss)
+    grad_input = coef[:, None] * output_vectors + noise_grad
+    grad_output = coef[:, None] * input_vectors
+    total = float(softplus(-scores).sum(dtype=np.float64)) + noise_loss if loss else float("nan")
+    return BlockGradients(total, int(input_vectors.shape[0]), grad_input, grad_output, grad_noise)

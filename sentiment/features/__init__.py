@@ -1,4 +1,5 @@
-"""Review -> feature transformers (scikit-learn conventions): weighted SGNS means, NB n-grams, one-hot.
+"""Review -> feature transformers (scikit-learn conventions): weighted SGNS means, PV-DBOW document
+vectors, NB n-grams, one-hot.
 
 Each transformer takes raw review texts and tokenizes them with
 ``sentiment.tokenize``; word vectors come from ``sentiment.embeddings``.
@@ -6,8 +7,9 @@ Classifiers, pipelines and persistence are ``sentiment.train`` and
 ``sentiment.model``'s job.
 """
 
+from sentiment.features.doc_vectors import DocVectorizer
 from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer, mean_vectors
 from sentiment.features.nb_ngrams import NBNgramVectorizer
 from sentiment.features.onehot import one_hot_vectorizer
 
-__all__ = ["MeanEmbeddingVectorizer", "NBNgramVectorizer", "mean_vectors", "one_hot_vectorizer"]
+__all__ = ["DocVectorizer", "MeanEmbeddingVectorizer", "NBNgramVectorizer", "mean_vectors", "one_hot_vectorizer"]

@@ -67,7 +67,7 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.alpha = alpha
 
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         if isinstance(X, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
         if y is None:

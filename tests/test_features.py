@@ -1,0 +1,166 @@
+"""The document features beyond plain means: weighted/pooled embeddings, NB n-grams, PV-DBOW, the stack.
+
+Formulas are checked against hand computations, transformers against
+scikit-learn's contract, persistence for bit-identical probabilities, and
+PV-DBOW inference against the vectors training learned.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from sentiment.data import load_reviews
+from sentiment.embeddings.doc2vec import Doc2Vec
+from sentiment.embeddings.vectors import WordVectors
+from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
+from sentiment.features.nb_ngrams import nb_log_count_ratio
+from sentiment.features.word_weights import count_matrix, weighted_means, word_weights
+from sentiment.model import SentimentModel
+from sentiment.selection import choose_stack_weights
+from sentiment.tokenize import tokenize_all
+from sentiment.train import train
+
+SMALL_W2V = {"vector_size": 20, "min_count": 2, "epochs": 3}
+
+
+@pytest.fixture(scope="module")
+def yelp(shared_data):
+    return load_reviews(shared_data / "uci" / "yelp_labelled.txt")
+
+
+def test_nb_ratio_matches_the_formula_on_real_reviews(yelp):
+    counts = count_matrix(tokenize_all(yelp.texts), {"great": 0, "bad": 1, "the": 2}, 3)
+    binary = (counts > 0).astype(np.float64)
+    positive = yelp.labels == "positive"
+    ratio = nb_log_count_ratio(binary, positive, alpha=1.0)
+    for column in range(3):
+        p = 1 + binary[positive, column].sum()
+        q = 1 + binary[~positive, column].sum()
+        total_p = 3 + binary[positive].sum()
+        total_q = 3 + binary[~positive].sum()
+        assert ratio[column] == pytest.approx(np.log((p / total_p) / (q / total_q)))
+    assert ratio[0] > 1 and ratio[1] < -1 and abs(ratio[2]) < 0.5  # "great" positive, "bad" negative
+
+
+def test_weightings_by_hand():
+    counts = sparse.csr_matrix(np.array([[3.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 2.0]]))
+    sif = word_weights("sif", counts)
+    share = np.array([3.0, 2.0, 3.0]) / 8
+    np.testing.assert_allclose(sif, 1e-3 / (1e-3 + share), rtol=1e-6)
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=np.float32)
+    means = weighted_means(counts, np.array([1.0, 3.0, 0.0]), vectors)
+    np.testing.assert_allclose(means, [[0.5, 0.5], [0.0, 1.0], [0.0, 0.0]])  # row 3: only a zero-weight word
+
+
+@pytest.mark.parametrize("weighting", ["uniform", "idf", "sif", "nb", "nb+uniform"])
+@pytest.mark.parametrize("pooling", ["mean", "mean_max"])
+def test_mean_embeddings_with_every_weighting_follow_scikit_learn_rules(yelp, weighting, pooling):
+    wv = WordVectors(["great", "bad", "food"], np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]], dtype=np.float32))
+    vectorizer = MeanEmbeddingVectorizer(word_vectors=wv, weighting=weighting, pooling=pooling)
+    assert clone(vectorizer).get_params()["weighting"] == weighting
+    features = vectorizer.fit_transform(yelp.texts, yelp.labels)
+    blocks = len(weighting.split("+")) + (pooling == "mean_max")
+    assert features.shape == (len(yelp), 2 * blocks) and np.isfinite(features).all()
+    np.testing.assert_array_equal(vectorizer.transform(yelp.texts[:7]), features[:7])
+    if weighting == "uniform":
+        np.testing.assert_allclose(vectorizer.transform(["great food"])[0][:2], [0.75, 0.25])
+
+
+def test_the_nb_weighting_needs_labels(yelp):
+    with pytest.raises(ValueError, match="labels"):
+        MeanEmbeddingVectorizer(weighting="nb", **SMALL_W2V).fit(yelp.texts)
+
+
+def test_nb_ngrams_follow_scikit_learn_rules_and_use_only_training_labels(yelp):
+    pipeline = Pipeline([("features", NBNgramVectorizer(min_df=1)), ("classifier", LogisticRegression(max_iter=500))])
+    search = GridSearchCV(pipeline, {"features__ngram_range": [(1, 1), (1, 2)]}, cv=2)
+    search.fit(yelp.texts[:600], yelp.labels[:600])
+    assert search.best_params_["features__ngram_range"] in ((1, 1), (1, 2))
+    vectorizer = NBNgramVectorizer(ngram_range=(1, 2), min_df=1).fit(yelp.texts[:600], yelp.labels[:600])
+    assert "not good" in vectorizer.vocabulary_ or "very good" in vectorizer.vocabulary_  # bigrams are there
+    again = NBNgramVectorizer(ngram_range=(1, 2), min_df=1).fit(yelp.texts[:600], yelp.labels[:600])
+    np.testing.assert_array_equal(vectorizer.ratios_, again.ratios_)  # the ratio depends on fit's data only
+    with pytest.raises(ValueError, match="labels"):
+        NBNgramVectorizer().fit(yelp.texts)
+
+
+def test_pv_dbow_inference_lands_near_the_trained_vectors(imdb_unsup_tokens):
+    documents = imdb_unsup_tokens[:1500]
+    model = Doc2Vec(vector_size=24, epochs=8, min_count=3, seed=3).fit(documents)
+    assert model.loss_history_[-1] < model.loss_history_[1]  # it learns
+    inferred = model.infer(documents[:200])
+    np.testing.assert_array_equal(inferred, model.infer(documents[:200]))  # deterministic for a seed
+
+    def unit(m):
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+    similarity = unit(inferred) @ unit(model.dv_).T
+    own = similarity[np.arange(200), np.arange(200)]
+    assert np.median(own) > 0.5
+    # An inferred vector is closer to its own document's trained vector than to most others'.
+    rank = (similarity > own[:, None]).sum(axis=1)
+    assert np.mean(rank < 15) > 0.8, np.median(rank)
+
+
+def test_doc_vectorizer_follows_scikit_learn_rules(yelp):
+    vectorizer = DocVectorizer(vector_size=8, epochs=2, min_count=2)
+    assert clone(vectorizer).get_params() == vectorizer.get_params()
+    features = vectorizer.fit_transform(yelp.texts[:300])
+    assert features.shape == (300, 8) and np.isfinite(features).all()
+    with pytest.raises(ValueError, match="string object"):
+        vectorizer.transform("one text")
+
+
+def test_stack_weights_are_chosen_on_dev_probabilities():
+    truth = np.array(["a", "b"] * 20)
+    perfect = np.where((truth == "a")[:, None], [0.8, 0.2], [0.2, 0.8])
+    noise = np.random.default_rng(0).dirichlet([1, 1], size=40)
+    assert choose_stack_weights([noise, perfect], truth, np.array(["a", "b"])) == [0.0, 1.0]
+
+
+@pytest.fixture(scope="module")
+def stacked(yelp):
+    return train(yelp, features="stack", word2vec=SMALL_W2V, seed=0)
+
+
+def test_a_stacked_model_reports_every_part_and_keeps_the_baseline(stacked):
+    model = stacked.model
+    assert model.primary == "stack" and model.baseline == "onehot"
+    assert set(stacked.metrics) == {"stack", "embeddings", "nbngrams", "doc2vec", "onehot"}
+    weights = model.stack["weights"]
+    assert len(weights) == 3 and sum(weights) == pytest.approx(1.0)
+    selection = model.meta["selection"]
+    assert selection["chosen_on"] == "dev split of the training rows" and selection["dev_rows"] > 0
+    assert set(selection["C"]) == {"embeddings", "nbngrams", "doc2vec", "onehot"}
+    # The dev rows come out of the training rows: the held-out rows are untouched by any choice.
+    assert model.meta["data"]["train_rows"] + model.meta["data"]["held_out_rows"] == 1000
+
+
+def test_a_stacked_model_saves_and_loads_with_identical_probabilities(stacked, yelp, tmp_path):
+    stacked.model.save(tmp_path / "m")
+    loaded = SentimentModel.load(tmp_path / "m")
+    for kind in stacked.model.kinds:
+        before = stacked.model.predict_proba(yelp.texts[:40], kind)
+        np.testing.assert_array_equal(loaded.predict_proba(yelp.texts[:40], kind), before)
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["format_version"] == 2 and meta["pipelines"]["embeddings"]["weighting"] == "nb+uniform"
+
+
+def test_a_format_1_model_still_loads_and_predicts_as_before(shared_data):
+    """tests/data/model_v1 was saved by the first build (format 1); its probabilities were recorded then."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "data" / "model_v1"
+    expected = pd.read_csv(folder.parent / "model_v1_probabilities.csv")
+    model = SentimentModel.load(folder)
+    assert model.meta["format_version"] == 1
+    for kind in ("embeddings", "onehot"):
+        proba = model.predict_proba(expected["text"].tolist(), kind)[:, 1]
+        np.testing.assert_allclose(proba, expected[kind], rtol=1e-5, atol=1e-6)
