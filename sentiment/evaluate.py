@@ -1,7 +1,9 @@
 """Classification metrics for a model on labelled reviews, as plain JSON-ready dicts.
 
 ``classification_metrics`` works for two or more classes: accuracy, macro-F1,
-ROC AUC (binary, or one-vs-rest macro for more classes), per-class precision,
+ROC AUC (binary, or one-vs-rest macro for more classes), calibration (ECE over
+15 equal-width confidence bins, Brier score, the reliability bins; see
+``calibration.py``), per-class precision,
 recall and F1, and the confusion matrix. ``evaluate`` scores every pipeline of
 a ``SentimentModel`` (the model and its baseline) on the same reviews, their
 labels read with the model's own label mapping. ``unseen_rows`` keeps, of the
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
+from sentiment.calibration import N_BINS, brier_score, expected_calibration_error, reliability_bins
 from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError
 from sentiment.model import SentimentModel
@@ -52,6 +55,11 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: np.nd
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=np.nan)),
         "roc_auc": auc,
+        # Calibration: ECE over N_BINS equal-width bins of the predicted class's probability, and Brier score.
+        "ece": expected_calibration_error(y_true, proba, classes),
+        "ece_bins": N_BINS,
+        "brier": brier_score(y_true, proba, classes),
+        "reliability": reliability_bins(y_true, proba, classes),
         "per_class": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)

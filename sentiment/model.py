@@ -176,7 +176,8 @@ class SentimentModel:
                 files["vectors.bin"] = {"shape": [len(wv), wv.vector_size]}
                 scaler: StandardScaler = pipeline[1]
                 arrays.update(scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, word_weights=features.word_weights_)
-                settings[kind] = {"weighting": features.weighting, "pooling": features.pooling}
+                settings[kind] = {"weighting": features.weighting, "pooling": features.pooling,
+                                  "normalize": bool(features.normalize)}  # fmt: skip
             elif isinstance(features, DocVectorizer):
                 doc2vec = features.doc2vec_
                 _write_json(directory / f"{kind}_vocabulary.json", doc2vec.index_to_key_)
@@ -290,7 +291,9 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
         if coef.shape[1] != width or scaler.mean_.shape != (width,) or weights.shape[1:] != (len(wv),):
             raise ModelError(f"{directory}/{kind}.npz: arrays do not match {wv.vector_size}-dimensional vectors")
         try:
-            vectorizer = MeanEmbeddingVectorizer.from_arrays(wv, weights, weighting=weighting, pooling=pooling)
+            vectorizer = MeanEmbeddingVectorizer.from_arrays(
+                wv, weights, weighting=weighting, pooling=pooling, normalize=settings.get("normalize", False) is True
+            )
         except ValueError as error:
             raise ModelError(f"{directory}/meta.json: {error}") from None
         return Pipeline([("features", vectorizer), ("scale", scaler), ("classifier", classifier)])

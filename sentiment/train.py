@@ -51,6 +51,8 @@ STACK_COMPONENTS = ("embeddings", "nbngrams", "doc2vec")
 # Measured on IMDB (docs/embeddings-vs-onehot.md): NB-weighted means beside plain means.
 DEFAULT_WEIGHTING = "nb+uniform"
 DEFAULT_POOLING = "mean"
+# issue 11: each averaged block scaled to unit length before standardising (README "Calibration").
+DEFAULT_NORMALIZE = False
 
 
 @dataclass
@@ -70,6 +72,7 @@ def build_pipeline(
     progress=None,
     weighting: str = DEFAULT_WEIGHTING,
     pooling: str = DEFAULT_POOLING,
+    normalize: bool = DEFAULT_NORMALIZE,
 ) -> Pipeline:
     """An unfitted pipeline ending in logistic regression.
 
@@ -83,7 +86,7 @@ def build_pipeline(
     if kind == "embeddings":
         vectorizer = MeanEmbeddingVectorizer(
             word_vectors=word_vectors, unlabeled_texts=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling, **(word2vec or {}),
+            pooling=pooling, normalize=normalize, **(word2vec or {}),
         )  # fmt: skip
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "onehot":
@@ -112,14 +115,19 @@ def train(
     pooling: str | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    normalize: bool | None = None,
+    vectors=None,
 ) -> TrainResult:
     """Train on ``reviews`` and score on ``test`` (or a stratified ``test_size`` split of ``reviews``).
 
     ``C=None`` chooses each pipeline's C from ``C_GRID`` on a dev split of the
     training rows; a number fixes it for every pipeline. ``weighting`` and
     ``pooling`` (None: ``DEFAULT_WEIGHTING``, ``DEFAULT_POOLING``) shape the
-    embeddings' review average.
+    embeddings' review average; ``normalize`` (None: ``DEFAULT_NORMALIZE``) scales each
+    averaged block to unit length. ``vectors`` (``embeddings.formats.Pretrained``)
+    are fixed pretrained word vectors used instead of training SGNS.
     """
+    normalize = DEFAULT_NORMALIZE if normalize is None else normalize
     weighting, pooling = weighting or DEFAULT_WEIGHTING, pooling or DEFAULT_POOLING
     if features not in FEATURES:
         raise TrainingError(f"unknown features {features!r}: choose from {', '.join(FEATURES)}")
@@ -154,7 +162,7 @@ def train(
         started = time.perf_counter()
         pipeline = build_pipeline(
             kind, C=C or 1.0, word2vec=word2vec, unlabeled=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling,
+            pooling=pooling, normalize=normalize, word_vectors=vectors.wv if vectors is not None else None,
         )  # fmt: skip
         features_step = pipeline[0]
         features_matrix = features_step.fit_transform(train_part.texts, train_part.labels)
@@ -198,6 +206,8 @@ def train(
         model, reviews, train_part, test_part, unlabeled, word2vec, selection, seed, metrics, fit_seconds
     )
     model.meta["data"].update(label_mapping=mapping, split=split)
+    if vectors is not None:  # issue 11: which fixed vectors the model was trained with (stored in vectors.bin)
+        model.meta["parameters"]["pretrained_vectors"] = vectors.describe()
     return TrainResult(model, metrics, fit_seconds)
 
 

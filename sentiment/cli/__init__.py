@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from sentiment.cli import compare, datasets, evaluate, predict, similar, sweep, train, validate
+from sentiment.cli import compare, datasets, evaluate, predict, similar, sweep, train, validate, word2vec
 from sentiment.cli.exits import settings
 
 __all__ = ["app", "main"]
@@ -35,7 +35,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show Python trace
 
 
 for command in (train.train, evaluate.evaluate, predict.predict, similar.similar, validate.validate,
-                compare.compare, sweep.sweep):  # fmt: skip
+                compare.compare, sweep.sweep, word2vec.word2vec):  # fmt: skip
     app.command()(command)
 app.add_typer(datasets.app, name="datasets")
 

@@ -16,10 +16,12 @@ from sentiment.cli.options import (
     Download,
     InverseRegularisation,
     LabelColumn,
+    Normalize,
     Quiet,
     Seed,
     TextColumn,
     Unlabeled,
+    Vectors,
     check_compare_features,
     check_test_size,
     representations,
@@ -50,6 +52,8 @@ def compare(
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     C: InverseRegularisation = 1.0,
+    vectors: Vectors = None,
+    normalize: Normalize = None,
     seed: Seed = 0,
     download: Download = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write report.md, results and plots here.")] = None,
@@ -69,11 +73,17 @@ def compare(
         raise typer.BadParameter("--train-sizes takes fractions separated by commas, e.g. 0.1,0.5,1") from None
     if report is not None:
         check_report_dir(report, "compare", inputs=[data, *(unlabeled or [])])
+    pretrained = None
+    if vectors is not None:
+        from sentiment.embeddings.formats import load_pretrained
+
+        with progress.task(f"Reading {vectors.name}"):
+            pretrained = load_pretrained(vectors)
     reviews, extra = read_for_experiment(data, unlabeled, text_column, label_column, download, progress)
     result = run_compare(
         reviews, unlabeled=extra, representations=representations(features),
         repeats=repeats, train_sizes=sizes, test_size=test_size, word2vec=word2vec, C=C, seed=seed,
-        progress=progress,
+        progress=progress, vectors=pretrained, normalize=normalize,
     )  # fmt: skip
     if report is not None:
         write_compare_report(result, report)

@@ -25,11 +25,13 @@ __all__ = [
     "Download",
     "InverseRegularisation",
     "LabelColumn",
+    "Normalize",
     "Pooling",
     "Quiet",
     "Seed",
     "TextColumn",
     "Unlabeled",
+    "Vectors",
     "Weighting",
     "check_compare_features",
     "check_test_size",
@@ -65,6 +67,24 @@ Download = Annotated[
 ]
 Unlabeled = Annotated[
     list[Path] | None, typer.Option("--unlabeled", help="More text for the word vectors (repeatable).")
+]
+
+
+Vectors = Annotated[
+    Path | None,
+    typer.Option(
+        "--vectors",
+        help="Fixed pretrained word vectors instead of training SGNS: word2vec text or binary, GloVe .txt, "
+        "fastText .vec (format detected).",
+    ),
+]
+Normalize = Annotated[
+    bool | None,
+    typer.Option(
+        "--normalize/--no-normalize",
+        help="Scale each averaged vector to unit length before standardising (length-independent features; "
+        "default chosen by measurement, README 'Calibration').",
+    ),
 ]
 
 

@@ -40,9 +40,9 @@ def _row(table: Table, *cells: str) -> None:
 
 
 def comparison_table(metrics: dict[str, dict], fit_seconds: dict[str, float] | None = None, title: str = "") -> Table:
-    """One row per pipeline: accuracy, macro-F1, ROC AUC and (if given) training time."""
+    """One row per pipeline: accuracy, macro-F1, ROC AUC, ECE (15 bins), Brier and (if given) training time."""
     table = _table(title)
-    for column in ("features", "accuracy", "macro-F1", "ROC AUC", "n"):
+    for column in ("features", "accuracy", "macro-F1", "ROC AUC", "ECE (15 bins)", "Brier", "n"):
         _column(table, column, justify="left" if column == "features" else "right")
     if fit_seconds is not None:
         _column(table, "train time", justify="right")
@@ -52,6 +52,8 @@ def comparison_table(metrics: dict[str, dict], fit_seconds: dict[str, float] | N
             format_metric(m["accuracy"]),
             format_metric(m["macro_f1"]),
             format_metric(m["roc_auc"]),
+            format_metric(m.get("ece")),
+            format_metric(m.get("brier")),
             f"{m['n']:,}",
         ]
         if fit_seconds is not None:

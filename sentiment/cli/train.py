@@ -16,11 +16,13 @@ from sentiment.cli.options import (
     ChosenC,
     Download,
     LabelColumn,
+    Normalize,
     Pooling,
     Quiet,
     Seed,
     TextColumn,
     Unlabeled,
+    Vectors,
     Weighting,
     check_test_size,
     check_train_features,
@@ -53,6 +55,8 @@ def train(
     ] = "both",
     weighting: Weighting = None,
     pooling: Pooling = None,
+    normalize: Normalize = None,
+    vectors: Vectors = None,
     seed: Seed = 0,
     C: ChosenC = None,
     download: Download = False,
@@ -67,6 +71,14 @@ def train(
 
     target = check_model_dir(output or default_model_dir(data), inputs=[data, test, *(unlabeled or [])])
     progress = Progress(enabled=not quiet)
+    pretrained = None
+    if vectors is not None:
+        from sentiment.embeddings.formats import FORMATS, load_pretrained
+
+        with progress.task(f"Reading {vectors.name}"):
+            pretrained = load_pretrained(vectors)
+        note(f"{vectors.name}: {FORMATS[pretrained.format]}, {len(pretrained.wv):,} words x "
+             f"{pretrained.wv.vector_size} dimensions, used as fixed word vectors (no SGNS training)")  # fmt: skip
     reviews, held_out, extra_texts = read_data(
         data, unlabeled=unlabeled, text_column=text_column, label_column=label_column, download=download,
         progress=progress,
@@ -77,6 +89,7 @@ def train(
     result = train_model(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
         word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, seed=seed, progress=progress,
+        normalize=normalize, vectors=pretrained,
     )  # fmt: skip
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]

@@ -146,7 +146,7 @@ def _read_header(line: bytes, path: Path) -> tuple[int, int]:
     return n_words, dim
 
 
-def _read_text_rows(stream, n_words: int, dim: int, path: Path) -> tuple[list[str], np.ndarray]:
+def _read_text_rows(stream, n_words: int, dim: int, path: Path, first_line: int = 2) -> tuple[list[str], np.ndarray]:
     words: list[str] = []
     vectors = np.empty((n_words, dim), dtype=np.float32)
     for row in range(n_words):
@@ -157,12 +157,12 @@ def _read_text_rows(stream, n_words: int, dim: int, path: Path) -> tuple[list[st
         if parts and parts[-1] == b"":
             parts.pop()  # word2vec.c leaves a space before the newline
         if len(parts) != dim + 1:
-            raise ModelError(f"{path}: line {row + 2} has {len(parts) - 1} values, expected {dim}")
+            raise ModelError(f"{path}: line {row + first_line} has {len(parts) - 1} values, expected {dim}")
         words.append(_decode_word(parts[0], path, row))
         try:
             vectors[row] = np.array(parts[1:], dtype=np.float32)
         except ValueError:
-            raise ModelError(f"{path}: line {row + 2} has a value that is not a number") from None
+            raise ModelError(f"{path}: line {row + first_line} has a value that is not a number") from None
     return words, vectors
 
 

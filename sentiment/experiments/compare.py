@@ -26,7 +26,7 @@ from sentiment.evaluate import classification_metrics
 from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
-from sentiment.train import build_pipeline
+from sentiment.train import DEFAULT_NORMALIZE, build_pipeline
 
 __all__ = ["REPRESENTATIONS", "compare", "rare_word_share"]
 
@@ -71,8 +71,15 @@ def compare(
     C: float = 1.0,
     seed: int = 0,
     progress: Progress | None = None,
+    vectors=None,
+    normalize: bool | None = None,
 ) -> dict:
-    """Run every representation on the same splits; returns ``{"runs": [...], "settings": {...}}``."""
+    """Run every representation on the same splits; returns ``{"runs": [...], "settings": {...}}``.
+
+    ``vectors`` (``embeddings.formats.Pretrained``) are fixed word vectors used instead of training SGNS
+    each repeat; ``normalize`` (None: train's default) scales each averaged vector to unit length.
+    """
+    normalize = DEFAULT_NORMALIZE if normalize is None else normalize
     unknown = set(representations) - set(REPRESENTATIONS)
     if unknown:
         raise TrainingError(f"unknown features {sorted(unknown)}: choose from {', '.join(REPRESENTATIONS)}")
@@ -98,7 +105,9 @@ def compare(
             rare_share = rare_word_share(test_tokens, Counter(w for t in train_tokens for w in t))
             rare_rows = rare_share >= np.quantile(rare_share, 0.75)
             word_vectors, sgns_seconds = None, 0.0
-            if "embeddings" in representations:
+            if "embeddings" in representations and vectors is not None:
+                word_vectors = vectors.wv
+            elif "embeddings" in representations:
                 started = time.perf_counter()
                 params = {**(word2vec or {}), "seed": run_seed}
                 word_vectors = Word2Vec(**params).fit(train_tokens + unlabeled_tokens, progress=progress).wv
@@ -107,7 +116,7 @@ def compare(
                 labelled = _stratified_fraction(train_part, fraction, run_seed)
                 for kind in representations:
                     sgns_cost = sgns_seconds if kind == "embeddings" else 0.0
-                    run = _one_run(kind, labelled, test_part, word_vectors, C, sgns_cost, rare_rows)
+                    run = _one_run(kind, labelled, test_part, word_vectors, C, sgns_cost, rare_rows, normalize)
                     run.update(repeat=repeat, seed=run_seed, train_size=fraction, train_rows=len(labelled))
                     runs.append(run)
                     bar.advance(1, status=f"repeat {repeat + 1}, {fraction:g} of the labels, {kind}")
@@ -120,6 +129,8 @@ def compare(
             "test_size": test_size,
             "unlabeled_texts": len(unlabeled_tokens),
             "word2vec": word2vec or {},
+            "pretrained_vectors": vectors.describe() if vectors is not None else None,
+            "normalize": normalize,
             "C": C,
             "rare_word_rule": (
                 f"top quarter of held-out reviews by share of words seen < {RARE_COUNT} times in training"
@@ -151,8 +162,8 @@ def _stratified_fraction(reviews: Reviews, fraction: float, seed: int) -> Review
     return Reviews(texts=[reviews.texts[i] for i in kept], labels=reviews.labels[kept], source=reviews.source)
 
 
-def _one_run(kind, labelled, test_part, word_vectors, C, sgns_seconds, rare_rows) -> dict:
-    pipeline = build_pipeline(kind, C=C, word_vectors=word_vectors)
+def _one_run(kind, labelled, test_part, word_vectors, C, sgns_seconds, rare_rows, normalize=False) -> dict:
+    pipeline = build_pipeline(kind, C=C, word_vectors=word_vectors, normalize=normalize)
     started = time.perf_counter()
     pipeline.fit(labelled.texts, labelled.labels)
     fit_seconds = time.perf_counter() - started + sgns_seconds
@@ -167,6 +178,9 @@ def _one_run(kind, labelled, test_part, word_vectors, C, sgns_seconds, rare_rows
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "roc_auc": metrics["roc_auc"],
+        "ece": metrics["ece"],
+        "brier": metrics["brier"],
+        "reliability": metrics["reliability"],
         "rare_word_accuracy": float((predicted[rare_rows] == test_part.labels[rare_rows]).mean()),
         "fit_seconds": fit_seconds,
         "reviews_per_second": len(test_part) / max(predict_seconds, 1e-9),

@@ -22,7 +22,8 @@ from sentiment.outputs import claim_report_dir
 
 __all__ = ["summarise_compare", "summarise_sweep", "write_compare_report", "write_sweep_report"]
 
-_COMPARE_METRICS = ["accuracy", "macro_f1", "roc_auc", "rare_word_accuracy", "fit_seconds", "reviews_per_second"]
+_COMPARE_METRICS = ["accuracy", "macro_f1", "roc_auc", "ece", "brier", "rare_word_accuracy", "fit_seconds",
+                    "reviews_per_second"]  # fmt: skip
 _SWEEP_METRICS = ["accuracy", "macro_f1", "sgns_seconds", "words_per_second", "final_loss"]
 _NAMES = {"embeddings": "SGNS mean embeddings", "onehot": "one-hot", "tfidf": "TF-IDF"}
 
@@ -62,15 +63,16 @@ def _pm(mean: float, std: float, digits: int = 4) -> str:
 
 def compare_markdown(summary: pd.DataFrame) -> str:
     lines = [
-        "| labelled share | features | accuracy | macro-F1 | ROC AUC | rare-word accuracy | fit time (s) "
-        "| reviews/s | model size (MB) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| labelled share | features | accuracy | macro-F1 | ROC AUC | ECE (15 bins) | Brier | rare-word accuracy "
+        "| fit time (s) | reviews/s | model size (MB) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in summary.itertuples():
         lines.append(
             f"| {row.train_size:g} | {_NAMES.get(row.features, row.features)} "
             f"| {_pm(row.accuracy_mean, row.accuracy_std)} | {_pm(row.macro_f1_mean, row.macro_f1_std)} "
             f"| {_pm(row.roc_auc_mean, row.roc_auc_std)} "
+            f"| {_pm(row.ece_mean, row.ece_std)} | {_pm(row.brier_mean, row.brier_std)} "
             f"| {_pm(row.rare_word_accuracy_mean, row.rare_word_accuracy_std)} "
             f"| {_pm(row.fit_seconds_mean, row.fit_seconds_std, 1)} | {row.reviews_per_second_mean:,.0f} "
             f"| {row.model_bytes / 1e6:.2f} |"
@@ -165,6 +167,8 @@ def write_compare_report(result: dict, directory: str | os.PathLike) -> Path:
             fig.colorbar(image, ax=ax, label="reviews")
         fig.suptitle("Confusion matrices (repeat 1, all labels)")
         plots.append(_save(fig, directory / "confusion_matrices.png"))
+    if runs and all(run.get("reliability") for run in runs):
+        plots.append(_reliability_diagram(plt, runs, directory / "reliability.png"))
 
     lean = {**result, "runs": [{k: v for k, v in r.items() if k not in ("scores", "truth")} for r in result["runs"]]}
     _write_atomically(directory / "results.json", json.dumps(lean, indent=2))
@@ -184,6 +188,29 @@ def write_compare_report(result: dict, directory: str | os.PathLike) -> Path:
     ]
     _write_atomically(directory / "report.md", "\n".join(text))
     return directory
+
+
+def _reliability_diagram(plt, runs: list[dict], path: Path) -> str:
+    """Observed accuracy against mean confidence per 15-bin confidence bin, one line per representation."""
+    fig, (ax, counts_ax) = plt.subplots(
+        2, 1, figsize=(5.4, 6.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )  # fmt: skip
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for run in runs:
+        bins = run["reliability"]
+        kept = [i for i, c in enumerate(bins["count"]) if c]
+        name = _NAMES.get(run["features"], run["features"])
+        ax.plot([bins["confidence"][i] for i in kept], [bins["accuracy"][i] for i in kept], marker="o",
+                label=f"{name} (ECE {run['ece']:.3f})")  # fmt: skip
+        centres = (np.array(bins["edges"][:-1]) + np.array(bins["edges"][1:])) / 2
+        counts_ax.plot(centres, bins["count"], marker=".", label=name)
+    ax.set(title="Reliability diagram (repeat 1, all labels, 15 equal-width bins)",
+           ylabel="accuracy in the bin (fraction correct)", xlim=(0, 1), ylim=(0, 1))  # fmt: skip
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    counts_ax.set(xlabel="predicted class's probability (confidence)", ylabel="held-out reviews", yscale="symlog")
+    counts_ax.grid(alpha=0.3)
+    return _save(fig, path)
 
 
 def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings: dict) -> Path:

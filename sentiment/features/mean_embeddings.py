@@ -7,8 +7,10 @@ to ``fit``). ``weighting`` may join several with ``+`` (``"nb+uniform"``):
 the feature vector is then their averages side by side; ``pooling="mean_max"``
 appends the element-wise maximum over the review's words. It follows
 scikit-learn's estimator rules, so ``clone``, ``Pipeline`` and
-``GridSearchCV`` work. The one-hot baseline is ``onehot.py``; classifiers and
-persistence are ``model.py``'s job.
+``GridSearchCV`` work. ``normalize=True`` makes each block unit length
+(length-independent features, for calibrated probabilities on short texts).
+The one-hot baseline is ``onehot.py``; classifiers and persistence are
+``model.py``'s job.
 """
 
 from __future__ import annotations
@@ -66,13 +68,27 @@ def max_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:
     return features
 
 
+def unit_rows(features: np.ndarray) -> np.ndarray:
+    """Each row scaled to unit L2 length; zero rows stay zero.
+
+    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]], dtype=np.float32)).tolist()
+    [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
+    """
+    norms = np.linalg.norm(features, axis=1, keepdims=True)
+    return np.divide(features, norms, out=np.zeros_like(features), where=norms > 0)
+
+
 class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
     """Reviews to weighted mean word vectors; trains SGNS in ``fit`` unless ``word_vectors`` is given.
 
     Word2Vec parameters keep gensim's names. ``unlabeled_texts`` are added to
     the texts passed to ``fit`` for training the vectors (and the idf/sif
     statistics) only, never held-out texts: pass those to ``transform``. The
-    ``nb`` weighting needs the labels: ``fit(X, y)``.
+    ``nb`` weighting needs the labels: ``fit(X, y)``. ``normalize=True`` scales
+    each block (each weighted mean, the max) of every review to unit length, so
+    the features' scale does not depend on how many words the review has: a
+    mean of 3 word vectors is far longer than a mean of 230, and without this a
+    short text lands outside the range the classifier was fitted on.
     """
 
     __init__ = keyword_init(
@@ -80,6 +96,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         inspect.Parameter("unlabeled_texts", inspect.Parameter.KEYWORD_ONLY, default=None),
         inspect.Parameter("weighting", inspect.Parameter.KEYWORD_ONLY, default="uniform"),
         inspect.Parameter("pooling", inspect.Parameter.KEYWORD_ONLY, default="mean"),
+        inspect.Parameter("normalize", inspect.Parameter.KEYWORD_ONLY, default=False),
         *as_parameters(WORD2VEC_PARAMS),  # gensim's names and defaults, declared once in embeddings/params.py
         inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None),
     )
@@ -141,12 +158,16 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         parts = [weighted_means(counts, weights, self.wv_.vectors) for weights in self.word_weights_]
         if self.pooling == "mean_max":
             parts.append(max_vectors(tokens, self.wv_))
+        if self.normalize:
+            parts = [unit_rows(part) for part in parts]
         return parts[0] if len(parts) == 1 else np.hstack(parts)
 
     @classmethod
-    def from_arrays(cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str):
+    def from_arrays(
+        cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str, normalize: bool = False
+    ):
         """A fitted vectorizer rebuilt from what a model directory stores."""
-        vectorizer = cls(word_vectors=wv, weighting=weighting, pooling=pooling)
+        vectorizer = cls(word_vectors=wv, weighting=weighting, pooling=pooling, normalize=normalize)
         vectorizer.wv_, vectorizer.word2vec_ = wv, None
         vectorizer.word_weights_ = np.asarray(word_weights, dtype=np.float32).reshape(-1, len(wv))
         return vectorizer
