@@ -204,7 +204,8 @@ def test_word2vec_command_writes_gensim_readable_vectors_and_refuses_to_overwrit
 def test_train_with_vectors_from_the_command_line(tmp_path, shared_data):
     data = shared_data / "uci" / "yelp_labelled.txt"
     (tmp_path / "bad.vec").write_text("this is not a vectors file\n", encoding="utf-8")
-    refused = runner.invoke(app, ["train", str(data), "-o", str(tmp_path / "m"), "--vectors", str(tmp_path / "bad.vec")])
+    bad = tmp_path / "bad.vec"
+    refused = runner.invoke(app, ["train", str(data), "-o", str(tmp_path / "m"), "--vectors", str(bad)])
     assert refused.exit_code == 1 and refused.stderr.count("\n") == 1 and "not a word-vector file" in refused.stderr
     vectors = tmp_path / "v.txt"
     assert runner.invoke(app, ["word2vec", str(data), "-o", str(vectors), "--format", "text", "--vector-size", "8",
