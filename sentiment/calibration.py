@@ -9,7 +9,9 @@ share. ``brier_score`` is the mean squared error of the probabilities: for two
 classes scikit-learn's ``brier_score_loss`` on the second class (0 perfect,
 0.25 for always 0.5), for more the original multi-class form (the sum over
 classes). ``reliability_bins`` gives the per-bin counts, confidences and
-accuracies a reliability diagram draws. Metrics beside accuracy are
+accuracies a reliability diagram draws. ``SigmoidCalibrator`` is the optional
+calibration step (Platt scaling, fitted by ``train.py`` on the dev split of
+the training rows only, applied by ``model.py``). Metrics beside accuracy are
 ``evaluate.py``'s; plots are ``experiments/report.py``'s.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["N_BINS", "brier_score", "expected_calibration_error", "reliability_bins"]
+__all__ = ["N_BINS", "SigmoidCalibrator", "brier_score", "expected_calibration_error", "reliability_bins"]
 
 N_BINS = 15
 
@@ -75,3 +77,62 @@ def brier_score(y_true, proba: np.ndarray, classes) -> float:
     if proba.shape[1] == 2:
         return float(np.mean((proba[:, 1] - onehot[:, 1]) ** 2))
     return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+class SigmoidCalibrator:
+    """Platt scaling of a classifier's probabilities, fitted on a dev split (as CalibratedClassifierCV's sigmoid).
+
+    Two classes: ``p = sigmoid(a * z + b)`` on the log-odds ``z = log(p1 / p0)``, fitted by log loss on
+    Platt's smoothed targets ((N+ + 1) / (N+ + 2) and 1 / (N- + 2)); more classes: temperature scaling,
+    ``softmax(a * log p)``. ``params`` is ``[a, b]`` or ``[a]``; saved as an array (no pickle).
+
+    >>> cal = SigmoidCalibrator(np.array([0.5, 0.0]))
+    >>> cal.apply(np.array([[0.1, 0.9]])).round(3).tolist()
+    [[0.25, 0.75]]
+    """
+
+    def __init__(self, params: np.ndarray | None = None):
+        self.params = None if params is None else np.asarray(params, dtype=np.float64)
+
+    def fit(self, proba: np.ndarray, y_true, classes) -> SigmoidCalibrator:
+        from scipy.optimize import minimize
+
+        logp = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0))
+        onehot = (np.asarray(y_true)[:, None] == np.asarray(classes)[None, :]).astype(np.float64)
+        if logp.shape[1] == 2:
+            z = logp[:, 1] - logp[:, 0]
+            positive = onehot[:, 1] > 0
+            n_pos, n_neg = positive.sum(), (~positive).sum()
+            target = np.where(positive, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+
+            def loss(params):
+                s = params[0] * z + params[1]
+                # log(1 + e^s) - target * s, with its gradient
+                value = np.mean(np.logaddexp(0, s) - target * s)
+                g = 1 / (1 + np.exp(-s)) - target
+                return value, np.array([np.mean(g * z), np.mean(g)])
+
+            start = np.array([1.0, 0.0])
+        else:
+
+            def loss(params):
+                s = params[0] * logp
+                s = s - s.max(axis=1, keepdims=True)
+                log_soft = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+                soft = np.exp(log_soft)
+                return -np.mean(np.sum(onehot * log_soft, axis=1)), np.array(
+                    [-np.mean(np.sum((onehot - soft) * logp, axis=1))]
+                )
+
+            start = np.array([1.0])
+        self.params = minimize(loss, start, jac=True, method="L-BFGS-B").x
+        return self
+
+    def apply(self, proba: np.ndarray) -> np.ndarray:
+        logp = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0))
+        if logp.shape[1] == 2 and self.params.shape == (2,):
+            p1 = 1 / (1 + np.exp(-(self.params[0] * (logp[:, 1] - logp[:, 0]) + self.params[1])))
+            return np.column_stack([1 - p1, p1])
+        s = self.params[0] * logp
+        s = np.exp(s - s.max(axis=1, keepdims=True))
+        return s / s.sum(axis=1, keepdims=True)

@@ -38,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sentiment.calibration import SigmoidCalibrator
 from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
@@ -64,13 +65,16 @@ class SentimentModel:
     training time (``train.py``). Every other pipeline is a baseline.
     """
 
-    def __init__(self, pipelines: dict[str, Pipeline], primary: str, meta: dict | None = None, stack=None):
+    def __init__(
+        self, pipelines: dict[str, Pipeline], primary: str, meta: dict | None = None, stack=None, calibrators=None
+    ):
         if primary not in pipelines and not (primary == STACK and _stack_is_usable(stack, pipelines)):
             raise ModelError(f"primary pipeline {primary!r} is not among {sorted(pipelines)}")
         self.pipelines = pipelines
         self.primary = primary
         self.meta = meta or {}
         self.stack = stack
+        self.calibrators = calibrators or {}  # issue 11: kind -> SigmoidCalibrator fitted on the dev split
 
     @property
     def kinds(self) -> list[str]:
@@ -107,7 +111,8 @@ class SentimentModel:
         kind = kind or self.primary
         texts = _as_text_list(texts)
         if kind != STACK:
-            return self.pipelines[kind].predict_proba(texts)
+            proba = self.pipelines[kind].predict_proba(texts)
+            return self.calibrators[kind].apply(proba) if kind in self.calibrators else proba
         log_odds = sum(
             weight * np.log(np.clip(self.pipelines[part].predict_proba(texts), 1e-12, 1.0))
             for part, weight in zip(self.stack["components"], self.stack["weights"], strict=True)
@@ -196,6 +201,9 @@ class SentimentModel:
                 vocabulary = features.get_feature_names_out().tolist()
                 _write_json(directory / f"{kind}_vocabulary.json", vocabulary)
                 files[f"{kind}_vocabulary.json"] = {"shape": [len(vocabulary)]}
+            if kind in self.calibrators:  # issue 11: Platt scaling's parameters
+                arrays["calibration"] = self.calibrators[kind].params
+                settings.setdefault(kind, {})["calibration"] = "sigmoid"
             np.savez(directory / f"{kind}.npz", **arrays)
             files[f"{kind}.npz"] = {name: {"shape": list(a.shape)} for name, a in arrays.items()}
         meta = {**self.meta, "format_version": FORMAT_VERSION, "primary": self.primary, "files": files,
@@ -230,20 +238,29 @@ class SentimentModel:
         described = meta.get("pipelines") or {kind: {"features": kind} for kind in ("embeddings", "onehot")}
         if not isinstance(described, dict):
             raise ModelError(f"{directory}/meta.json: 'pipelines' is not a mapping")
-        pipelines = {}
+        pipelines, calibrators = {}, {}
         for kind, settings in described.items():
             if f"{kind}.npz" in files:
                 pipelines[kind] = _load_pipeline(directory, kind, files, settings if isinstance(settings, dict) else {})
+                if isinstance(settings, dict) and settings.get("calibration") is not None:
+                    calibrators[kind] = _load_calibrator(directory, kind, files, settings["calibration"])
         stack = meta.get("stack")
         primary = meta.get("primary")
         usable = primary in pipelines or (primary == STACK and _stack_is_usable(stack, pipelines))
         if not pipelines or not usable:
             raise ModelError(f"{directory}: meta.json names no usable classifier")
-        return cls(pipelines, primary, meta, stack=stack)
+        return cls(pipelines, primary, meta, stack=stack, calibrators=calibrators)
 
 
 _DOC2VEC_SETTINGS = ("vector_size", "epochs", "min_count", "negative", "ns_exponent", "sample", "alpha", "min_alpha",
                      "batch_words", "seed")  # fmt: skip
+
+
+def _load_calibrator(directory: Path, kind: str, files: dict, method) -> SigmoidCalibrator:
+    params = _read_npz(directory / f"{kind}.npz", files[f"{kind}.npz"]).get("calibration")
+    if method != "sigmoid" or params is None or params.ndim != 1 or len(params) not in (1, 2):
+        raise ModelError(f"{directory}/{kind}.npz: calibration {method!r} is missing or not one this version reads")
+    return SigmoidCalibrator(params)
 
 
 def _feature_kind(features) -> str:

@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sentiment.calibration import SigmoidCalibrator
 from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import evaluate
@@ -53,6 +54,8 @@ DEFAULT_WEIGHTING = "nb+uniform"
 DEFAULT_POOLING = "mean"
 # issue 11: each averaged block scaled to unit length before standardising (README "Calibration").
 DEFAULT_NORMALIZE = False
+CALIBRATIONS = ("none", "sigmoid")
+DEFAULT_CALIBRATION = "none"
 
 
 @dataclass
@@ -117,6 +120,7 @@ def train(
     progress: Progress | None = None,
     normalize: bool | None = None,
     vectors=None,
+    calibration: str | None = None,
 ) -> TrainResult:
     """Train on ``reviews`` and score on ``test`` (or a stratified ``test_size`` split of ``reviews``).
 
@@ -128,6 +132,9 @@ def train(
     are fixed pretrained word vectors used instead of training SGNS.
     """
     normalize = DEFAULT_NORMALIZE if normalize is None else normalize
+    calibration = calibration or DEFAULT_CALIBRATION  # "sigmoid": Platt scaling fitted on the dev split only
+    if calibration not in CALIBRATIONS:
+        raise TrainingError(f"unknown calibration {calibration!r}: choose from {', '.join(CALIBRATIONS)}")
     weighting, pooling = weighting or DEFAULT_WEIGHTING, pooling or DEFAULT_POOLING
     if features not in FEATURES:
         raise TrainingError(f"unknown features {features!r}: choose from {', '.join(FEATURES)}")
@@ -156,7 +163,8 @@ def train(
 
     plan = _PLANS[features]
     fitted = [kind for kind in plan if kind != STACK]
-    dev = dev_split(train_part.labels, seed) if C is None or plan[0] == STACK else None
+    dev = dev_split(train_part.labels, seed) if C is None or plan[0] == STACK or calibration != "none" else None
+    calibrators = {}
     pipelines, fit_seconds, chosen_C, dev_accuracy, dev_proba = {}, {}, {}, {}, {}
     for kind in fitted:
         started = time.perf_counter()
@@ -175,6 +183,9 @@ def train(
                     dev, grid=C_GRID if C is None else (C,),
                 )  # fmt: skip
             pipeline.set_params(classifier__C=best)
+            if calibration == "sigmoid":  # fitted on dev rows of the training data, never on held-out rows
+                dev_labels = train_part.labels[dev[1]]
+                calibrators[kind] = SigmoidCalibrator().fit(dev_proba[kind], dev_labels, np.unique(train_part.labels))
         chosen_C[kind] = pipeline[-1].C
         with progress.task(f"Fitting logistic regression on {kind}"):
             pipeline[1:].fit(features_matrix, train_part.labels)
@@ -199,7 +210,9 @@ def train(
         "dev_accuracy_by_C": {kind: {str(c): a for c, a in scores.items()} for kind, scores in dev_accuracy.items()},
     }
 
-    model = SentimentModel(pipelines, primary=plan[0], meta={"data": {"label_mapping": mapping}}, stack=stack)
+    selection["calibration"] = {kind: c.params.tolist() for kind, c in calibrators.items()} or None
+    model = SentimentModel(pipelines, primary=plan[0], meta={"data": {"label_mapping": mapping}}, stack=stack,
+                           calibrators=calibrators)  # fmt: skip
     with progress.task("Scoring the held-out reviews"):
         metrics = _finite(evaluate(model, test_part))
     model.meta = _meta(

@@ -220,3 +220,34 @@ def test_train_with_vectors_from_the_command_line(tmp_path, shared_data):
 @pytest.fixture(scope="module")
 def yelp(shared_data):
     return load_reviews(shared_data / "uci" / "yelp_labelled.txt")
+
+
+# ------------------------------------------------------------------ the calibration step
+
+
+def test_sigmoid_calibration_fixes_overconfidence_and_never_sees_held_out_rows(tmp_path, yelp):
+    from sentiment.calibration import SigmoidCalibrator
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.05, 0.95, 20_000)
+    truth = np.where(rng.uniform(0, 1, p.size) < p, "positive", "negative")
+    logit = np.log(p / (1 - p)) * 3  # three times too sure
+    sure = 1 / (1 + np.exp(-logit))
+    proba = np.column_stack([1 - sure, sure])
+    calibrator = SigmoidCalibrator().fit(proba, truth, CLASSES)
+    assert calibrator.params[0] == pytest.approx(1 / 3, abs=0.03)
+    assert expected_calibration_error(truth, calibrator.apply(proba), CLASSES) < 0.02
+
+    # Held-out labels cannot move the calibration: flip every held-out label, the fitted parameters stay the same.
+    train_part, test_part = yelp.rows(np.arange(0, 800)), yelp.rows(np.arange(800, 1000))
+    flipped = test_part.rows(np.arange(len(test_part)))
+    flipped.labels = np.where(test_part.labels == "positive", "negative", "positive")
+    fits = [train(train_part, test=held_out, features="onehot", calibration="sigmoid", seed=0)
+            for held_out in (test_part, flipped)]  # fmt: skip
+    first, second = (f.model.calibrators["onehot"].params for f in fits)
+    np.testing.assert_array_equal(first, second)
+    assert fits[0].model.meta["selection"]["dev_rows"] == 120  # 15% of the 800 training rows
+    fits[0].model.save(tmp_path / "m")
+    loaded = SentimentModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(yelp.texts), fits[0].model.predict_proba(yelp.texts))
+    assert not np.array_equal(loaded.predict_proba(yelp.texts), loaded.pipelines["onehot"].predict_proba(yelp.texts))

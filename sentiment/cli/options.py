@@ -33,6 +33,7 @@ __all__ = [
     "Unlabeled",
     "Vectors",
     "Weighting",
+    "check_calibration",
     "check_compare_features",
     "check_test_size",
     "check_train_features",
@@ -127,6 +128,14 @@ def check_test_size(value: float) -> float:
     """A held-out share in (0, 1), or a whole number of held-out rows."""
     if not (0 < value < 1 or (value >= 1 and value.is_integer())):
         raise typer.BadParameter(f"{value:g} is neither a share in (0, 1) nor a whole number of rows (1 or more)")
+    return value
+
+
+def check_calibration(value: str | None) -> str | None:
+    from sentiment.train import CALIBRATIONS
+
+    if value is not None and value not in CALIBRATIONS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(CALIBRATIONS)}")
     return value
 
 

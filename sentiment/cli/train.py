@@ -24,6 +24,7 @@ from sentiment.cli.options import (
     Unlabeled,
     Vectors,
     Weighting,
+    check_calibration,
     check_test_size,
     check_train_features,
     word2vec_options,
@@ -57,6 +58,15 @@ def train(
     pooling: Pooling = None,
     normalize: Normalize = None,
     vectors: Vectors = None,
+    calibration: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration",
+            help="none, or sigmoid (Platt scaling fitted on the dev split of the training rows; default chosen by "
+            "measurement, README 'Calibration').",
+            callback=check_calibration,
+        ),
+    ] = None,
     seed: Seed = 0,
     C: ChosenC = None,
     download: Download = False,
@@ -89,7 +99,7 @@ def train(
     result = train_model(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
         word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, seed=seed, progress=progress,
-        normalize=normalize, vectors=pretrained,
+        normalize=normalize, vectors=pretrained, calibration=calibration,
     )  # fmt: skip
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]
