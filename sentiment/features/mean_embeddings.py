@@ -5,7 +5,9 @@ Its ``fit`` trains our ``Word2Vec`` on the texts it is given (plus any
 weights (``word_weights.py``: uniform, idf, sif, or nb from the labels given
 to ``fit``). ``weighting`` may join several with ``+`` (``"nb+uniform"``):
 the feature vector is then their averages side by side; ``pooling="mean_max"``
-appends the element-wise maximum over the review's words. It follows
+appends the element-wise maximum over the review's words; ``phrases=N``
+joins frequent word pairs (``embeddings/phrases.py``, N passes) before the
+vectors are trained and averaged. It follows
 scikit-learn's estimator rules, so ``clone``, ``Pipeline`` and
 ``GridSearchCV`` work. The one-hot baseline is ``onehot.py``; classifiers and
 persistence are ``model.py``'s job.
@@ -20,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
+from sentiment.embeddings.phrases import Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.features.word_weights import WEIGHTINGS, count_matrix, weighted_means, word_weights
@@ -80,6 +83,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         inspect.Parameter("unlabeled_texts", inspect.Parameter.KEYWORD_ONLY, default=None),
         inspect.Parameter("weighting", inspect.Parameter.KEYWORD_ONLY, default="uniform"),
         inspect.Parameter("pooling", inspect.Parameter.KEYWORD_ONLY, default="mean"),
+        inspect.Parameter("phrases", inspect.Parameter.KEYWORD_ONLY, default=0),
         *as_parameters(WORD2VEC_PARAMS),  # gensim's names and defaults, declared once in embeddings/params.py
         inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None),
     )
@@ -99,11 +103,15 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self, "wv_")
-        return self._features(_tokens(X, self.progress))
+        return self._features(self._phrased(_tokens(X, self.progress)))
 
     def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
         tokens = _tokens(X, self.progress)  # tokenize once for both steps
-        return self._fit_tokens(tokens, y)._features(tokens)
+        self._fit_tokens(tokens, y)
+        return self._features(self._phrased(tokens))
+
+    def _phrased(self, tokens: list[list[str]]) -> list[list[str]]:
+        return tokens if self.phrases_ is None else self.phrases_.transform(tokens)
 
     def _fit_tokens(self, tokens: list[list[str]], y) -> MeanEmbeddingVectorizer:
         unknown = [w for w in self.weightings if w not in WEIGHTINGS]
@@ -113,6 +121,10 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
                 f"(joined with +), poolings {', '.join(POOLINGS)}"
             )
         unlabeled = [] if self.unlabeled_texts is None else _tokens(self.unlabeled_texts, self.progress)
+        self.phrases_ = None
+        if self.phrases:  # joined pairs learned from all the (unlabelled) text the vectors see
+            self.phrases_ = Phrases(passes=self.phrases).fit(tokens + unlabeled)
+            tokens, unlabeled = self.phrases_.transform(tokens), self.phrases_.transform(unlabeled)
         if self.word_vectors is not None:
             self.wv_ = self.word_vectors
             self.word2vec_ = None
@@ -144,10 +156,12 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         return parts[0] if len(parts) == 1 else np.hstack(parts)
 
     @classmethod
-    def from_arrays(cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str):
-        """A fitted vectorizer rebuilt from what a model directory stores."""
-        vectorizer = cls(word_vectors=wv, weighting=weighting, pooling=pooling)
-        vectorizer.wv_, vectorizer.word2vec_ = wv, None
+    def from_arrays(cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str, phrases=None):
+        """A fitted vectorizer rebuilt from what a model directory stores (``phrases``: a fitted ``Phrases``)."""
+        vectorizer = cls(
+            word_vectors=wv, weighting=weighting, pooling=pooling, phrases=phrases.passes if phrases else 0
+        )
+        vectorizer.wv_, vectorizer.word2vec_, vectorizer.phrases_ = wv, None, phrases
         vectorizer.word_weights_ = np.asarray(word_weights, dtype=np.float32).reshape(-1, len(wv))
         return vectorizer
 
