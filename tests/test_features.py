@@ -183,8 +183,12 @@ def test_embeddings_with_phrases_save_and_load(yelp, tmp_path):
     model = result.model
     vectorizer = MeanEmbeddingVectorizer(phrases=1, **SMALL_W2V)
     vectorizer.set_params(weighting="uniform")
-    features = vectorizer.fit_transform(yelp.texts, yelp.labels)
-    assert features.shape == (len(yelp), 20) and vectorizer.phrases_.pairs_[0]  # some pairs were joined
+    # A pair that always comes together ("vegas buffet" style) scores far above word2phrase's threshold of 100.
+    texts = yelp.texts + ["we ate at the zyx qwv place"] * 30
+    features = vectorizer.fit_transform(texts, np.concatenate([yelp.labels, ["positive", "negative"] * 15]))[
+        : len(yelp)
+    ]
+    assert ("zyx", "qwv") in vectorizer.phrases_.pairs_[0] and "zyx_qwv" in vectorizer.wv_
     model.pipelines["embeddings"].steps[0] = ("features", vectorizer)
     model.pipelines["embeddings"][1:].fit(features, yelp.labels)
     model.save(tmp_path / "m")
