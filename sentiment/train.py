@@ -70,20 +70,22 @@ def build_pipeline(
     progress=None,
     weighting: str = DEFAULT_WEIGHTING,
     pooling: str = DEFAULT_POOLING,
+    phrases: int = 0,
+    doc2vec=None,
 ) -> Pipeline:
     """An unfitted pipeline ending in logistic regression.
 
     ``embeddings``: weighted mean SGNS vectors (trained in ``fit`` from
     ``word2vec`` parameters, or the fixed ``word_vectors``), standardised;
     ``onehot``: the binary bag of words; ``nbngrams``: NB-weighted binary 1-3-grams;
-    ``doc2vec``: inferred PV-DBOW document vectors, standardised;
+    ``doc2vec``: inferred PV-DBOW document vectors (of a given fitted ``doc2vec``, or trained in ``fit``), standardised;
     ``tfidf``: sublinear TF-IDF over the same tokenizer.
     """
     classifier = LogisticRegression(C=C, max_iter=2000)
     if kind == "embeddings":
         vectorizer = MeanEmbeddingVectorizer(
             word_vectors=word_vectors, unlabeled_texts=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling, **(word2vec or {}),
+            pooling=pooling, phrases=phrases, **(word2vec or {}),
         )  # fmt: skip
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "onehot":
@@ -91,7 +93,9 @@ def build_pipeline(
     if kind == "nbngrams":
         return Pipeline([("features", NBNgramVectorizer()), ("classifier", classifier)])
     if kind == "doc2vec":
-        vectorizer = DocVectorizer(unlabeled_texts=unlabeled, progress=progress, seed=(word2vec or {}).get("seed", 1))
+        vectorizer = DocVectorizer(
+            doc2vec=doc2vec, unlabeled_texts=unlabeled, progress=progress, seed=(word2vec or {}).get("seed", 1)
+        )
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "tfidf":
         tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
@@ -110,6 +114,7 @@ def train(
     C: float | None = None,
     weighting: str | None = None,
     pooling: str | None = None,
+    phrases: int = 0,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> TrainResult:
@@ -118,7 +123,7 @@ def train(
     ``C=None`` chooses each pipeline's C from ``C_GRID`` on a dev split of the
     training rows; a number fixes it for every pipeline. ``weighting`` and
     ``pooling`` (None: ``DEFAULT_WEIGHTING``, ``DEFAULT_POOLING``) shape the
-    embeddings' review average.
+    embeddings' review average; ``phrases`` passes of word2phrase run first.
     """
     weighting, pooling = weighting or DEFAULT_WEIGHTING, pooling or DEFAULT_POOLING
     if features not in FEATURES:
@@ -154,7 +159,7 @@ def train(
         started = time.perf_counter()
         pipeline = build_pipeline(
             kind, C=C or 1.0, word2vec=word2vec, unlabeled=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling,
+            pooling=pooling, phrases=phrases,
         )  # fmt: skip
         features_step = pipeline[0]
         features_matrix = features_step.fit_transform(train_part.texts, train_part.labels)

@@ -195,3 +195,18 @@ def test_embeddings_with_phrases_save_and_load(yelp, tmp_path):
     loaded = SentimentModel.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.predict_proba(yelp.texts[:30]), model.predict_proba(yelp.texts[:30]))
     assert loaded.pipelines["embeddings"][0].phrases_.pairs_ == vectorizer.phrases_.pairs_
+
+
+def test_compare_runs_the_new_representations(shared_data):
+    from typer.testing import CliRunner
+
+    from sentiment.cli import app
+
+    data = shared_data / "uci" / "yelp_labelled.txt"
+    args = ["compare", str(data), "--features", "nbngrams,doc2vec,onehot", "--repeats", "1", "--json", "--quiet",
+            "--vector-size", "16", "--min-count", "2", "--epochs", "2"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = {row["features"]: row for row in json.loads(result.stdout)["summary"]}
+    assert set(summary) == {"nbngrams", "doc2vec", "onehot"}
+    assert all(0.5 < row["accuracy_mean"] <= 1 for row in summary.values())

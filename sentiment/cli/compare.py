@@ -37,7 +37,9 @@ def compare(
     features: Annotated[
         str,
         typer.Option(
-            "--features", help="Comma list of embeddings, onehot, both, tfidf.", callback=check_compare_features
+            "--features",
+            help="Comma list of embeddings, onehot, both, nbngrams, doc2vec, tfidf.",
+            callback=check_compare_features,
         ),
     ] = "embeddings,onehot",
     repeats: Annotated[int, typer.Option("--repeats", help="Repeats with different seeds and splits.")] = 3,

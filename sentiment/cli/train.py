@@ -16,6 +16,7 @@ from sentiment.cli.options import (
     ChosenC,
     Download,
     LabelColumn,
+    Phrases,
     Pooling,
     Quiet,
     Seed,
@@ -53,6 +54,7 @@ def train(
     ] = "both",
     weighting: Weighting = None,
     pooling: Pooling = None,
+    phrases: Phrases = 0,
     seed: Seed = 0,
     C: ChosenC = None,
     download: Download = False,
@@ -76,7 +78,8 @@ def train(
             held_out = load_reviews(test, text_column=text_column, label_column=label_column)
     result = train_model(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
-        word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, seed=seed, progress=progress,
+        word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, phrases=phrases, seed=seed,
+        progress=progress,
     )  # fmt: skip
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]
