@@ -167,9 +167,10 @@ def train(
             features_step.set_params(unlabeled_texts=None, progress=None)  # do not keep 50k texts alive
         if dev is not None:
             with progress.task(f"Choosing C for {kind} on a dev split of the training reviews"):
+                label_free = features_matrix if isinstance(features_step, DocVectorizer) else None
                 best, dev_proba[kind], dev_accuracy[kind] = choose_C(
                     _refittable(features_step), Pipeline(pipeline.steps[1:]), train_part.texts, train_part.labels,
-                    dev, grid=C_GRID if C is None else (C,),
+                    dev, grid=C_GRID if C is None else (C,), matrix=label_free,
                 )  # fmt: skip
             pipeline.set_params(classifier__C=best)
         chosen_C[kind] = pipeline[-1].C
