@@ -22,12 +22,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
-from sentiment.embeddings.phrases import Phrases
+from sentiment.embeddings.phrases import DELIMITER, Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.features.word_weights import WEIGHTINGS, count_matrix, weighted_means, word_weights
 from sentiment.progress import Progress
-from sentiment.tokenize import tokenize_all
+from sentiment.tokenize import tokenize, tokenize_all
 
 __all__ = ["POOLINGS", "MeanEmbeddingVectorizer", "mean_vectors"]
 
@@ -154,6 +154,45 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         if self.pooling == "mean_max":
             parts.append(max_vectors(tokens, self.wv_))
         return parts[0] if len(parts) == 1 else np.hstack(parts)
+
+    def token_contributions(self, text: str, reference=None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Each token's share of the features (the contract: ``features/contributions.py``).
+
+        In each weighted-mean block a known unit ``u`` (a word, or a joined
+        phrase) gets ``a(u) / sum(a) * (v_u - reference)``, and the block's
+        constant is the reference (zero rows and zero constant where no word
+        carries weight); in the max block each dimension goes to the unit that
+        holds the maximum. A phrase's row is shared equally by its words, so
+        rows line up with ``tokenize(text)``.
+        """
+        check_is_fitted(self, "wv_")
+        if not isinstance(text, str):
+            raise TypeError(f"token_contributions expects one text, got {type(text).__name__}")
+        tokens = tokenize(text)
+        units = self._phrased([tokens])[0]
+        widths = np.array([unit.count(DELIMITER) + 1 for unit in units], dtype=np.int64)  # tokens never hold "_"
+        dim = self.wv_.vector_size
+        blocks = len(self.weightings) + (self.pooling == "mean_max")
+        reference = np.zeros(dim * blocks) if reference is None else np.asarray(reference, dtype=np.float64)
+        ids = np.array([self.wv_.key_to_index.get(unit, -1) for unit in units], dtype=np.int64)
+        known = ids >= 0
+        vectors = np.zeros((len(units), dim))
+        vectors[known] = self.wv_.vectors[ids[known]]
+        rows = np.zeros((len(units), dim * blocks))
+        constant = np.zeros(dim * blocks)
+        for b, weights in enumerate(self.word_weights_):
+            share = np.where(known, weights[np.maximum(ids, 0)], 0.0).astype(np.float64)
+            if share.sum() > 0:
+                block = slice(b * dim, (b + 1) * dim)
+                rows[:, block] = (share / share.sum())[:, None] * (vectors - reference[block]) * known[:, None]
+                constant[block] = reference[block]
+        if self.pooling == "mean_max" and known.any():
+            block = slice((blocks - 1) * dim, blocks * dim)
+            holder = np.flatnonzero(known)[vectors[known].argmax(axis=0)]  # the first unit holding each maximum
+            rows[holder, np.arange(dim) + block.start] = vectors[holder, np.arange(dim)] - reference[block]
+            constant[block] = reference[block]
+        per_token = np.repeat(rows / widths[:, None], widths, axis=0)
+        return tokens, per_token, constant
 
     @classmethod
     def from_arrays(cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str, phrases=None):
