@@ -100,6 +100,8 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
     def _counter_for_transform(self) -> CountVectorizer:
         if getattr(self, "_counter", None) is None:  # a loaded model: rebuild from the stored vocabulary
             self._counter = ngram_counter(self.ngram_range, self.min_df, vocabulary=self.vocabulary_)
+        if not hasattr(self._counter, "vocabulary_"):
+            self._counter.fit([])  # with a fixed vocabulary, fit only builds the term -> column mapping
         return self._counter
 
     def token_contributions(self, text: str, reference=None):
