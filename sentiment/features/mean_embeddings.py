@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -139,9 +140,8 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
                 if all_counts is None:
                     all_counts = labelled_counts
                     if unlabeled:
-                        all_counts = _vstack(
-                            labelled_counts, count_matrix(unlabeled, self.wv_.key_to_index, len(self.wv_))
-                        )
+                        unlabeled_counts = count_matrix(unlabeled, self.wv_.key_to_index, len(self.wv_))
+                        all_counts = sparse.vstack([labelled_counts, unlabeled_counts]).tocsr()
                 rows.append(word_weights(weighting, all_counts))
             else:
                 rows.append(word_weights(weighting, labelled_counts, y))
@@ -212,12 +212,6 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "wv_")
         blocks = [*self.weightings, *(["max"] if self.pooling == "mean_max" else [])]
         return np.array([f"{block}{i}" for block in blocks for i in range(self.wv_.vector_size)], dtype=object)
-
-
-def _vstack(a, b):
-    from scipy import sparse
-
-    return sparse.vstack([a, b]).tocsr()
 
 
 def _tokens(texts, progress: Progress | None) -> list[list[str]]:
