@@ -40,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sentiment.calibration import SigmoidCalibrator
 from sentiment.embeddings.doc2vec import Doc2Vec
+from sentiment.embeddings.phrases import Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
 from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
@@ -183,6 +184,9 @@ class SentimentModel:
                 arrays.update(scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, word_weights=features.word_weights_)
                 settings[kind] = {"weighting": features.weighting, "pooling": features.pooling,
                                   "normalize": bool(features.normalize)}  # fmt: skip
+                if features.phrases_ is not None:
+                    _write_json(directory / f"{kind}_phrases.json", features.phrases_.pairs_)
+                    files[f"{kind}_phrases.json"] = {"shape": [len(joined) for joined in features.phrases_.pairs_]}
             elif isinstance(features, DocVectorizer):
                 doc2vec = features.doc2vec_
                 _write_json(directory / f"{kind}_vocabulary.json", doc2vec.index_to_key_)
@@ -307,9 +311,23 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
         scaler.var_, scaler.n_features_in_ = scaler.scale_**2, width
         if coef.shape[1] != width or scaler.mean_.shape != (width,) or weights.shape[1:] != (len(wv),):
             raise ModelError(f"{directory}/{kind}.npz: arrays do not match {wv.vector_size}-dimensional vectors")
+        phrases = None
+        if f"{kind}_phrases.json" in files:
+            pairs = _read_json(directory / f"{kind}_phrases.json")
+            if not isinstance(pairs, list) or not all(
+                isinstance(joined, list) and all(isinstance(p, list) and len(p) == 2 for p in joined)
+                for joined in pairs
+            ):
+                raise ModelError(f"{directory}/{kind}_phrases.json: not a list of word pairs per pass")
+            phrases = Phrases.from_pairs(pairs)
         try:
             vectorizer = MeanEmbeddingVectorizer.from_arrays(
-                wv, weights, weighting=weighting, pooling=pooling, normalize=settings.get("normalize", False) is True
+                wv,
+                weights,
+                weighting=weighting,
+                pooling=pooling,
+                phrases=phrases,
+                normalize=settings.get("normalize", False) is True,
             )
         except ValueError as error:
             raise ModelError(f"{directory}/meta.json: {error}") from None

@@ -50,19 +50,24 @@ def _rank(proba: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> tuple[fl
 
 
 def choose_C(
-    features, head: Pipeline, texts: list[str], labels: np.ndarray, split, grid=C_GRID
+    features, head: Pipeline, texts: list[str], labels: np.ndarray, split, grid=C_GRID, matrix=None
 ) -> tuple[float, np.ndarray, dict[float, float]]:
     """Best C for ``head`` (the pipeline after its feature step) on the dev rows of ``split``.
 
     ``features`` is a fresh, unfitted feature step (used as given, not cloned: it may hold fitted word or
     document vectors, which cloning would copy or reset); it is fitted on the fit rows only.
-    Returns the C, the dev probabilities at that C, and the dev accuracy of every C tried.
+    Features that use no labels at all may instead come as the ``matrix`` of
+    every training row (document vectors: inferring them again would only cost
+    time). Returns the C, the dev probabilities at that C, and the dev
+    accuracy of every C tried.
     """
     fit_rows, dev_rows = split
     labels = np.asarray(labels)
-    step = features
-    fit_matrix = step.fit_transform([texts[i] for i in fit_rows], labels[fit_rows])
-    dev_matrix = step.transform([texts[i] for i in dev_rows])
+    if matrix is not None:
+        fit_matrix, dev_matrix = matrix[fit_rows], matrix[dev_rows]
+    else:
+        fit_matrix = features.fit_transform([texts[i] for i in fit_rows], labels[fit_rows])
+        dev_matrix = features.transform([texts[i] for i in dev_rows])
     best, scores = None, {}
     for C in grid:
         model = clone(head).set_params(classifier__C=C).fit(fit_matrix, labels[fit_rows])

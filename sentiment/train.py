@@ -75,6 +75,8 @@ def build_pipeline(
     progress=None,
     weighting: str = DEFAULT_WEIGHTING,
     pooling: str = DEFAULT_POOLING,
+    phrases: int = 0,
+    doc2vec=None,
     normalize: bool = DEFAULT_NORMALIZE,
 ) -> Pipeline:
     """An unfitted pipeline ending in logistic regression.
@@ -82,14 +84,14 @@ def build_pipeline(
     ``embeddings``: weighted mean SGNS vectors (trained in ``fit`` from
     ``word2vec`` parameters, or the fixed ``word_vectors``), standardised;
     ``onehot``: the binary bag of words; ``nbngrams``: NB-weighted binary 1-3-grams;
-    ``doc2vec``: inferred PV-DBOW document vectors, standardised;
+    ``doc2vec``: inferred PV-DBOW document vectors (of a given fitted ``doc2vec``, or trained in ``fit``), standardised;
     ``tfidf``: sublinear TF-IDF over the same tokenizer.
     """
     classifier = LogisticRegression(C=C, max_iter=2000)
     if kind == "embeddings":
         vectorizer = MeanEmbeddingVectorizer(
             word_vectors=word_vectors, unlabeled_texts=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling, normalize=normalize, **(word2vec or {}),
+            pooling=pooling, phrases=phrases, normalize=normalize, **(word2vec or {}),
         )  # fmt: skip
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "onehot":
@@ -97,7 +99,9 @@ def build_pipeline(
     if kind == "nbngrams":
         return Pipeline([("features", NBNgramVectorizer()), ("classifier", classifier)])
     if kind == "doc2vec":
-        vectorizer = DocVectorizer(unlabeled_texts=unlabeled, progress=progress, seed=(word2vec or {}).get("seed", 1))
+        vectorizer = DocVectorizer(
+            doc2vec=doc2vec, unlabeled_texts=unlabeled, progress=progress, seed=(word2vec or {}).get("seed", 1)
+        )
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "tfidf":
         tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
@@ -116,6 +120,7 @@ def train(
     C: float | None = None,
     weighting: str | None = None,
     pooling: str | None = None,
+    phrases: int = 0,
     seed: int = 0,
     progress: Progress | None = None,
     normalize: bool | None = None,
@@ -127,9 +132,11 @@ def train(
     ``C=None`` chooses each pipeline's C from ``C_GRID`` on a dev split of the
     training rows; a number fixes it for every pipeline. ``weighting`` and
     ``pooling`` (None: ``DEFAULT_WEIGHTING``, ``DEFAULT_POOLING``) shape the
-    embeddings' review average; ``normalize`` (None: ``DEFAULT_NORMALIZE``) scales each
-    averaged block to unit length. ``vectors`` (``embeddings.formats.Pretrained``)
-    are fixed pretrained word vectors used instead of training SGNS.
+    embeddings' review average; ``phrases`` passes of word2phrase run first;
+    ``normalize`` (None: ``DEFAULT_NORMALIZE``) scales each averaged block to
+    unit length. ``vectors`` (``embeddings.formats.Pretrained``) are fixed
+    pretrained word vectors used instead of training SGNS; ``calibration``
+    (None: ``DEFAULT_CALIBRATION``) "sigmoid" fits Platt scaling on the dev split.
     """
     normalize = DEFAULT_NORMALIZE if normalize is None else normalize
     calibration = calibration or DEFAULT_CALIBRATION  # "sigmoid": Platt scaling fitted on the dev split only
@@ -170,7 +177,8 @@ def train(
         started = time.perf_counter()
         pipeline = build_pipeline(
             kind, C=C or 1.0, word2vec=word2vec, unlabeled=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling, normalize=normalize, word_vectors=vectors.wv if vectors is not None else None,
+            pooling=pooling, phrases=phrases, normalize=normalize,
+            word_vectors=vectors.wv if vectors is not None else None,
         )  # fmt: skip
         features_step = pipeline[0]
         features_matrix = features_step.fit_transform(train_part.texts, train_part.labels)
@@ -178,9 +186,10 @@ def train(
             features_step.set_params(unlabeled_texts=None, progress=None)  # do not keep 50k texts alive
         if dev is not None:
             with progress.task(f"Choosing C for {kind} on a dev split of the training reviews"):
+                label_free = features_matrix if isinstance(features_step, DocVectorizer) else None
                 best, dev_proba[kind], dev_accuracy[kind] = choose_C(
                     _refittable(features_step), Pipeline(pipeline.steps[1:]), train_part.texts, train_part.labels,
-                    dev, grid=C_GRID if C is None else (C,),
+                    dev, grid=C_GRID if C is None else (C,), matrix=label_free,
                 )  # fmt: skip
             pipeline.set_params(classifier__C=best)
             if calibration == "sigmoid":  # fitted on dev rows of the training data, never on held-out rows

@@ -164,3 +164,49 @@ def test_a_format_1_model_still_loads_and_predicts_as_before(shared_data):
     for kind in ("embeddings", "onehot"):
         proba = model.predict_proba(expected["text"].tolist(), kind)[:, 1]
         np.testing.assert_allclose(proba, expected[kind], rtol=1e-5, atol=1e-6)
+
+
+def test_phrase_scores_by_hand():
+    from sentiment.embeddings.phrases import Phrases, phrase_scores
+
+    corpus = [["not", "good", "at", "all"], ["not", "good"], ["very", "good"], ["not", "bad"]] * 5
+    # not: 15, good: 15, total 50 tokens; (not, good) 10 times: (10 - 5) / (15 * 15) * 50
+    assert phrase_scores(corpus, delta=5, min_count=5)[("not", "good")] == pytest.approx(5 / 225 * 50)
+    two_passes = Phrases(min_count=5, threshold=1.0, delta=5, passes=2).fit(corpus + [["not", "good", "at"]] * 10)
+    assert ("not", "good") in two_passes.pairs_[0]
+    assert ("not_good", "at") in two_passes.pairs_[1]
+    assert two_passes.transform([["not", "good", "at", "home"]]) == [["not_good_at", "home"]]
+
+
+def test_embeddings_with_phrases_save_and_load(yelp, tmp_path):
+    result = train(yelp, features="embeddings", word2vec=SMALL_W2V, seed=0, C=1.0)
+    model = result.model
+    vectorizer = MeanEmbeddingVectorizer(phrases=1, **SMALL_W2V)
+    vectorizer.set_params(weighting="uniform")
+    # A pair that always comes together ("vegas buffet" style) scores far above word2phrase's threshold of 100.
+    texts = yelp.texts + ["we ate at the zyx qwv place"] * 30
+    features = vectorizer.fit_transform(texts, np.concatenate([yelp.labels, ["positive", "negative"] * 15]))[
+        : len(yelp)
+    ]
+    assert ("zyx", "qwv") in vectorizer.phrases_.pairs_[0] and "zyx_qwv" in vectorizer.wv_
+    model.pipelines["embeddings"].steps[0] = ("features", vectorizer)
+    model.pipelines["embeddings"][1:].fit(features, yelp.labels)
+    model.save(tmp_path / "m")
+    loaded = SentimentModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(yelp.texts[:30]), model.predict_proba(yelp.texts[:30]))
+    assert loaded.pipelines["embeddings"][0].phrases_.pairs_ == vectorizer.phrases_.pairs_
+
+
+def test_compare_runs_the_new_representations(shared_data):
+    from typer.testing import CliRunner
+
+    from sentiment.cli import app
+
+    data = shared_data / "uci" / "yelp_labelled.txt"
+    args = ["compare", str(data), "--features", "nbngrams,doc2vec,onehot", "--repeats", "1", "--json", "--quiet",
+            "--vector-size", "16", "--min-count", "2", "--epochs", "2"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = {row["features"]: row for row in json.loads(result.stdout)["summary"]}
+    assert set(summary) == {"nbngrams", "doc2vec", "onehot"}
+    assert all(0.5 < row["accuracy_mean"] <= 1 for row in summary.values())

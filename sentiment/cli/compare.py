@@ -39,7 +39,9 @@ def compare(
     features: Annotated[
         str,
         typer.Option(
-            "--features", help="Comma list of embeddings, onehot, both, tfidf.", callback=check_compare_features
+            "--features",
+            help="Comma list of embeddings, onehot, both, nbngrams, doc2vec, tfidf.",
+            callback=check_compare_features,
         ),
     ] = "embeddings,onehot",
     repeats: Annotated[int, typer.Option("--repeats", help="Repeats with different seeds and splits.")] = 3,
@@ -83,7 +85,7 @@ def compare(
     result = run_compare(
         reviews, unlabeled=extra, representations=representations(features),
         repeats=repeats, train_sizes=sizes, test_size=test_size, word2vec=word2vec, C=C, seed=seed,
-        progress=progress, vectors=pretrained, normalize=normalize,
+        progress=progress, pretrained=pretrained, normalize=normalize,
     )  # fmt: skip
     if report is not None:
         write_compare_report(result, report)

@@ -26,6 +26,7 @@ __all__ = [
     "InverseRegularisation",
     "LabelColumn",
     "Normalize",
+    "Phrases",
     "Pooling",
     "Quiet",
     "Seed",
@@ -62,6 +63,9 @@ Weighting = Annotated[
     ),
 ]
 Pooling = Annotated[str, typer.Option("--pooling", help="mean, or mean_max (the element-wise max appended).")]
+Phrases = Annotated[
+    int, typer.Option("--phrases", help="Join frequent word pairs into phrases first: 0 (off), 1 or 2 passes.", min=0)
+]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (splits, SGNS).")]
 Download = Annotated[
     bool, typer.Option("--download", help="Download a built-in dataset given as DATA if it is not cached.")

@@ -17,6 +17,7 @@ from sentiment.cli.options import (
     Download,
     LabelColumn,
     Normalize,
+    Phrases,
     Pooling,
     Quiet,
     Seed,
@@ -56,6 +57,7 @@ def train(
     ] = "both",
     weighting: Weighting = None,
     pooling: Pooling = None,
+    phrases: Phrases = 0,
     normalize: Normalize = None,
     vectors: Vectors = None,
     calibration: Annotated[
@@ -98,8 +100,8 @@ def train(
             held_out = load_reviews(test, text_column=text_column, label_column=label_column)
     result = train_model(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
-        word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, seed=seed, progress=progress,
-        normalize=normalize, vectors=pretrained, calibration=calibration,
+        word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, phrases=phrases, seed=seed,
+        progress=progress, normalize=normalize, vectors=pretrained, calibration=calibration,
     )  # fmt: skip
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]

@@ -20,17 +20,18 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from sentiment.data.reviews import Reviews, split_reviews
+from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import classification_metrics
-from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer
+from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize_all
 from sentiment.train import DEFAULT_NORMALIZE, build_pipeline
 
 __all__ = ["REPRESENTATIONS", "compare", "rare_word_share"]
 
-REPRESENTATIONS = ("embeddings", "onehot", "nbngrams", "tfidf")
+REPRESENTATIONS = ("embeddings", "onehot", "nbngrams", "doc2vec", "tfidf")
 RARE_COUNT = 5  # a word seen fewer times than this in the labelled training texts is rare
 
 
@@ -52,10 +53,17 @@ def model_size_bytes(pipeline: Pipeline) -> int:
     if isinstance(features, MeanEmbeddingVectorizer):
         wv = features.wv_
         size += sum(len(w.encode()) + 2 for w in wv.index_to_key) + wv.vectors.size * 4 + 2 * wv.vector_size * 8
+        size += features.word_weights_.nbytes
+    elif isinstance(features, DocVectorizer):
+        doc2vec = features.doc2vec_
+        size += (
+            sum(len(w.encode()) + 4 for w in doc2vec.index_to_key_) + doc2vec.syn1neg_.nbytes + 8 * len(doc2vec.counts_)
+        )
     else:
         size += sum(len(w.encode()) + 4 for w in features.vocabulary_)  # JSON list of words
-        if hasattr(features, "idf_"):
-            size += features.idf_.nbytes
+        for fitted in ("idf_", "ratios_"):
+            if hasattr(features, fitted):
+                size += getattr(features, fitted).nbytes
     return int(size)
 
 
@@ -71,12 +79,12 @@ def compare(
     C: float = 1.0,
     seed: int = 0,
     progress: Progress | None = None,
-    vectors=None,
+    pretrained=None,
     normalize: bool | None = None,
 ) -> dict:
     """Run every representation on the same splits; returns ``{"runs": [...], "settings": {...}}``.
 
-    ``vectors`` (``embeddings.formats.Pretrained``) are fixed word vectors used instead of training SGNS
+    ``pretrained`` (``embeddings.formats.Pretrained``) are fixed word vectors used instead of training SGNS
     each repeat; ``normalize`` (None: train's default) scales each averaged vector to unit length.
     """
     normalize = DEFAULT_NORMALIZE if normalize is None else normalize
@@ -104,19 +112,24 @@ def compare(
             test_tokens = tokenize_all(test_part.texts)
             rare_share = rare_word_share(test_tokens, Counter(w for t in train_tokens for w in t))
             rare_rows = rare_share >= np.quantile(rare_share, 0.75)
-            word_vectors, sgns_seconds = None, 0.0
-            if "embeddings" in representations and vectors is not None:
-                word_vectors = vectors.wv
+            # Vectors use no labels: trained once per repeat on all training and unlabelled text.
+            vectors, vector_seconds = {}, {}
+            if "embeddings" in representations and pretrained is not None:
+                vectors["embeddings"] = pretrained.wv
             elif "embeddings" in representations:
                 started = time.perf_counter()
                 params = {**(word2vec or {}), "seed": run_seed}
-                word_vectors = Word2Vec(**params).fit(train_tokens + unlabeled_tokens, progress=progress).wv
-                sgns_seconds = time.perf_counter() - started
+                vectors["embeddings"] = Word2Vec(**params).fit(train_tokens + unlabeled_tokens, progress=progress).wv
+                vector_seconds["embeddings"] = time.perf_counter() - started
+            if "doc2vec" in representations:
+                started = time.perf_counter()
+                model = Doc2Vec(seed=run_seed).fit(train_tokens + unlabeled_tokens, progress=progress)
+                vectors["doc2vec"], vector_seconds["doc2vec"] = model, time.perf_counter() - started
             for fraction in sorted(train_sizes):
                 labelled = _stratified_fraction(train_part, fraction, run_seed)
                 for kind in representations:
-                    sgns_cost = sgns_seconds if kind == "embeddings" else 0.0
-                    run = _one_run(kind, labelled, test_part, word_vectors, C, sgns_cost, rare_rows, normalize)
+                    cost = vector_seconds.get(kind, 0.0)
+                    run = _one_run(kind, labelled, test_part, vectors.get(kind), C, cost, rare_rows, normalize)
                     run.update(repeat=repeat, seed=run_seed, train_size=fraction, train_rows=len(labelled))
                     runs.append(run)
                     bar.advance(1, status=f"repeat {repeat + 1}, {fraction:g} of the labels, {kind}")
@@ -129,7 +142,7 @@ def compare(
             "test_size": test_size,
             "unlabeled_texts": len(unlabeled_tokens),
             "word2vec": word2vec or {},
-            "pretrained_vectors": vectors.describe() if vectors is not None else None,
+            "pretrained_vectors": pretrained.describe() if pretrained is not None else None,
             "normalize": normalize,
             "C": C,
             "rare_word_rule": (
@@ -162,8 +175,9 @@ def _stratified_fraction(reviews: Reviews, fraction: float, seed: int) -> Review
     return Reviews(texts=[reviews.texts[i] for i in kept], labels=reviews.labels[kept], source=reviews.source)
 
 
-def _one_run(kind, labelled, test_part, word_vectors, C, sgns_seconds, rare_rows, normalize=False) -> dict:
-    pipeline = build_pipeline(kind, C=C, word_vectors=word_vectors, normalize=normalize)
+def _one_run(kind, labelled, test_part, vectors, C, sgns_seconds, rare_rows, normalize=False) -> dict:
+    features = {"doc2vec": vectors} if kind == "doc2vec" else {"word_vectors": vectors, "normalize": normalize}
+    pipeline = build_pipeline(kind, C=C, **features)
     started = time.perf_counter()
     pipeline.fit(labelled.texts, labelled.labels)
     fit_seconds = time.perf_counter() - started + sgns_seconds

@@ -25,7 +25,8 @@ __all__ = ["summarise_compare", "summarise_sweep", "write_compare_report", "writ
 _COMPARE_METRICS = ["accuracy", "macro_f1", "roc_auc", "ece", "brier", "rare_word_accuracy", "fit_seconds",
                     "reviews_per_second"]  # fmt: skip
 _SWEEP_METRICS = ["accuracy", "macro_f1", "sgns_seconds", "words_per_second", "final_loss"]
-_NAMES = {"embeddings": "SGNS mean embeddings", "onehot": "one-hot", "tfidf": "TF-IDF"}
+_NAMES = {"embeddings": "SGNS mean embeddings", "onehot": "one-hot", "tfidf": "TF-IDF", "nbngrams": "NB 1-3-grams",
+          "doc2vec": "PV-DBOW"}  # fmt: skip
 
 
 def _mean_std(frame: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:

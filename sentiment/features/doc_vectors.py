@@ -12,44 +12,31 @@ persistence are ``train.py`` and ``model.py``'s job.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sentiment.embeddings.doc2vec import Doc2Vec
-from sentiment.progress import Progress
+from sentiment.embeddings.params import keyword_init
 from sentiment.tokenize import tokenize_all
 
 __all__ = ["DocVectorizer"]
+
+_DOC2VEC_PARAMETERS = [p for p in inspect.signature(Doc2Vec.__init__).parameters.values() if p.name != "self"]
 
 
 class DocVectorizer(TransformerMixin, BaseEstimator):
     """Reviews to inferred PV-DBOW vectors; trains ``Doc2Vec`` in ``fit`` unless ``doc2vec`` is given."""
 
-    def __init__(
-        self,
-        *,
-        doc2vec: Doc2Vec | None = None,
-        unlabeled_texts=None,
-        vector_size: int = 100,
-        epochs: int = 20,
-        min_count: int = 2,
-        negative: int = 5,
-        sample: float = 0.0,
-        alpha: float = 0.025,
-        seed: int = 1,
-        progress: Progress | None = None,
-    ):
-        self.doc2vec = doc2vec
-        self.unlabeled_texts = unlabeled_texts
-        self.vector_size = vector_size
-        self.epochs = epochs
-        self.min_count = min_count
-        self.negative = negative
-        self.sample = sample
-        self.alpha = alpha
-        self.seed = seed
-        self.progress = progress
+    # Doc2Vec's own parameters (names and defaults), then what this transformer adds.
+    __init__ = keyword_init(
+        inspect.Parameter("doc2vec", inspect.Parameter.KEYWORD_ONLY, default=None),
+        inspect.Parameter("unlabeled_texts", inspect.Parameter.KEYWORD_ONLY, default=None),
+        *_DOC2VEC_PARAMETERS,
+        inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None),
+    )
 
     def fit(self, X, y=None):
         if isinstance(X, str):
@@ -58,8 +45,8 @@ class DocVectorizer(TransformerMixin, BaseEstimator):
             self.doc2vec_ = self.doc2vec
             return self
         documents = tokenize_all(list(X)) + tokenize_all(list(self.unlabeled_texts or []))
-        params = {name: getattr(self, name) for name in ("vector_size", "epochs", "min_count", "negative", "sample")}
-        self.doc2vec_ = Doc2Vec(**params, alpha=self.alpha, seed=self.seed).fit(documents, progress=self.progress)
+        params = {p.name: getattr(self, p.name) for p in _DOC2VEC_PARAMETERS}
+        self.doc2vec_ = Doc2Vec(**params).fit(documents, progress=self.progress)
         return self
 
     def transform(self, X) -> np.ndarray:

@@ -5,7 +5,9 @@ Its ``fit`` trains our ``Word2Vec`` on the texts it is given (plus any
 weights (``word_weights.py``: uniform, idf, sif, or nb from the labels given
 to ``fit``). ``weighting`` may join several with ``+`` (``"nb+uniform"``):
 the feature vector is then their averages side by side; ``pooling="mean_max"``
-appends the element-wise maximum over the review's words. It follows
+appends the element-wise maximum over the review's words; ``phrases=N``
+joins frequent word pairs (``embeddings/phrases.py``, N passes) before the
+vectors are trained and averaged. It follows
 scikit-learn's estimator rules, so ``clone``, ``Pipeline`` and
 ``GridSearchCV`` work. ``normalize=True`` makes each block unit length
 (length-independent features, for calibrated probabilities on short texts).
@@ -18,15 +20,17 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
+from sentiment.embeddings.phrases import DELIMITER, Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.features.word_weights import WEIGHTINGS, count_matrix, weighted_means, word_weights
 from sentiment.progress import Progress
-from sentiment.tokenize import tokenize_all
+from sentiment.tokenize import tokenize, tokenize_all
 
 __all__ = ["POOLINGS", "MeanEmbeddingVectorizer", "mean_vectors"]
 
@@ -97,6 +101,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         inspect.Parameter("weighting", inspect.Parameter.KEYWORD_ONLY, default="uniform"),
         inspect.Parameter("pooling", inspect.Parameter.KEYWORD_ONLY, default="mean"),
         inspect.Parameter("normalize", inspect.Parameter.KEYWORD_ONLY, default=False),
+        inspect.Parameter("phrases", inspect.Parameter.KEYWORD_ONLY, default=0),
         *as_parameters(WORD2VEC_PARAMS),  # gensim's names and defaults, declared once in embeddings/params.py
         inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None),
     )
@@ -116,11 +121,15 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self, "wv_")
-        return self._features(_tokens(X, self.progress))
+        return self._features(self._phrased(_tokens(X, self.progress)))
 
     def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
         tokens = _tokens(X, self.progress)  # tokenize once for both steps
-        return self._fit_tokens(tokens, y)._features(tokens)
+        self._fit_tokens(tokens, y)
+        return self._features(self._phrased(tokens))
+
+    def _phrased(self, tokens: list[list[str]]) -> list[list[str]]:
+        return tokens if self.phrases_ is None else self.phrases_.transform(tokens)
 
     def _fit_tokens(self, tokens: list[list[str]], y) -> MeanEmbeddingVectorizer:
         unknown = [w for w in self.weightings if w not in WEIGHTINGS]
@@ -130,6 +139,10 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
                 f"(joined with +), poolings {', '.join(POOLINGS)}"
             )
         unlabeled = [] if self.unlabeled_texts is None else _tokens(self.unlabeled_texts, self.progress)
+        self.phrases_ = None
+        if self.phrases:  # joined pairs learned from all the (unlabelled) text the vectors see
+            self.phrases_ = Phrases(passes=self.phrases).fit(tokens + unlabeled)
+            tokens, unlabeled = self.phrases_.transform(tokens), self.phrases_.transform(unlabeled)
         if self.word_vectors is not None:
             self.wv_ = self.word_vectors
             self.word2vec_ = None
@@ -144,9 +157,8 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
                 if all_counts is None:
                     all_counts = labelled_counts
                     if unlabeled:
-                        all_counts = _vstack(
-                            labelled_counts, count_matrix(unlabeled, self.wv_.key_to_index, len(self.wv_))
-                        )
+                        unlabeled_counts = count_matrix(unlabeled, self.wv_.key_to_index, len(self.wv_))
+                        all_counts = sparse.vstack([labelled_counts, unlabeled_counts]).tocsr()
                 rows.append(word_weights(weighting, all_counts))
             else:
                 rows.append(word_weights(weighting, labelled_counts, y))
@@ -162,13 +174,56 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
             parts = [unit_rows(part) for part in parts]
         return parts[0] if len(parts) == 1 else np.hstack(parts)
 
+    def token_contributions(self, text: str, reference=None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Each token's share of the features (the contract: ``features/contributions.py``).
+
+        In each weighted-mean block a known unit ``u`` (a word, or a joined
+        phrase) gets ``a(u) / sum(a) * (v_u - reference)``, and the block's
+        constant is the reference (zero rows and zero constant where no word
+        carries weight); in the max block each dimension goes to the unit that
+        holds the maximum. A phrase's row is shared equally by its words, so
+        rows line up with ``tokenize(text)``.
+        """
+        check_is_fitted(self, "wv_")
+        if not isinstance(text, str):
+            raise TypeError(f"token_contributions expects one text, got {type(text).__name__}")
+        tokens = tokenize(text)
+        units = self._phrased([tokens])[0]
+        widths = np.array([unit.count(DELIMITER) + 1 for unit in units], dtype=np.int64)  # tokens never hold "_"
+        dim = self.wv_.vector_size
+        blocks = len(self.weightings) + (self.pooling == "mean_max")
+        reference = np.zeros(dim * blocks) if reference is None else np.asarray(reference, dtype=np.float64)
+        ids = np.array([self.wv_.key_to_index.get(unit, -1) for unit in units], dtype=np.int64)
+        known = ids >= 0
+        vectors = np.zeros((len(units), dim))
+        vectors[known] = self.wv_.vectors[ids[known]]
+        rows = np.zeros((len(units), dim * blocks))
+        constant = np.zeros(dim * blocks)
+        for b, weights in enumerate(self.word_weights_):
+            share = np.where(known, weights[np.maximum(ids, 0)], 0.0).astype(np.float64)
+            if share.sum() > 0:
+                block = slice(b * dim, (b + 1) * dim)
+                rows[:, block] = (share / share.sum())[:, None] * (vectors - reference[block]) * known[:, None]
+                constant[block] = reference[block]
+        if self.pooling == "mean_max" and known.any():
+            block = slice((blocks - 1) * dim, blocks * dim)
+            holder = np.flatnonzero(known)[vectors[known].argmax(axis=0)]  # the first unit holding each maximum
+            rows[holder, np.arange(dim) + block.start] = vectors[holder, np.arange(dim)] - reference[block]
+            constant[block] = reference[block]
+        per_token = np.repeat(rows / widths[:, None], widths, axis=0)
+        return tokens, per_token, constant
+
     @classmethod
     def from_arrays(
-        cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str, normalize: bool = False
-    ):
-        """A fitted vectorizer rebuilt from what a model directory stores."""
-        vectorizer = cls(word_vectors=wv, weighting=weighting, pooling=pooling, normalize=normalize)
-        vectorizer.wv_, vectorizer.word2vec_ = wv, None
+        cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str, phrases=None,
+        normalize: bool = False,
+    ):  # fmt: skip
+        """A fitted vectorizer rebuilt from what a model directory stores (``phrases``: a fitted ``Phrases``)."""
+        vectorizer = cls(
+            word_vectors=wv, weighting=weighting, pooling=pooling, phrases=phrases.passes if phrases else 0,
+            normalize=normalize,
+        )  # fmt: skip
+        vectorizer.wv_, vectorizer.word2vec_, vectorizer.phrases_ = wv, None, phrases
         vectorizer.word_weights_ = np.asarray(word_weights, dtype=np.float32).reshape(-1, len(wv))
         return vectorizer
 
@@ -180,12 +235,6 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "wv_")
         blocks = [*self.weightings, *(["max"] if self.pooling == "mean_max" else [])]
         return np.array([f"{block}{i}" for block in blocks for i in range(self.wv_.vector_size)], dtype=object)
-
-
-def _vstack(a, b):
-    from scipy import sparse
-
-    return sparse.vstack([a, b]).tocsr()
 
 
 def _tokens(texts, progress: Progress | None) -> list[list[str]]:

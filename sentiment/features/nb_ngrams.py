@@ -100,7 +100,23 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
     def _counter_for_transform(self) -> CountVectorizer:
         if getattr(self, "_counter", None) is None:  # a loaded model: rebuild from the stored vocabulary
             self._counter = ngram_counter(self.ngram_range, self.min_df, vocabulary=self.vocabulary_)
+        if not hasattr(self._counter, "vocabulary_"):
+            self._counter.fit([])  # with a fixed vocabulary, fit only builds the term -> column mapping
         return self._counter
+
+    def token_contributions(self, text: str, reference=None):
+        """Each token's share of the features (``features/contributions.py``): an n-gram's ratio, split
+        equally among its words and, when it occurs more than once, among its occurrences."""
+        from sentiment.features.contributions import ngram_contributions
+
+        check_is_fitted(self, "ratios_")
+        tokens = tokenize(text)
+        shares = ngram_contributions(
+            tokens, self._counter_for_transform().vocabulary_, tuple(self.ngram_range), binary=True
+        )
+        blocks = [shares @ sparse.diags(ratio.astype(np.float64)) for ratio in self.ratios_]
+        per_token = (blocks[0] if len(blocks) == 1 else sparse.hstack(blocks)).tocsr()
+        return tokens, per_token, np.zeros(per_token.shape[1])
 
     @classmethod
     def from_arrays(cls, vocabulary: list[str], ratios: np.ndarray, classes, *, ngram_range, min_df, alpha):
