@@ -251,3 +251,18 @@ def test_sigmoid_calibration_fixes_overconfidence_and_never_sees_held_out_rows(t
     loaded = SentimentModel.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.predict_proba(yelp.texts), fits[0].model.predict_proba(yelp.texts))
     assert not np.array_equal(loaded.predict_proba(yelp.texts), loaded.pipelines["onehot"].predict_proba(yelp.texts))
+
+
+def test_compare_report_gives_ece_brier_and_a_reliability_diagram(tmp_path, shared_data):
+    data = shared_data / "uci" / "yelp_labelled.txt"
+    vectors = tmp_path / "v.bin"
+    assert runner.invoke(app, ["word2vec", str(data), "-o", str(vectors), "--vector-size", "8", "--epochs", "1",
+                               "--min-count", "2", "-q"]).exit_code == 0  # fmt: skip
+    report = tmp_path / "report"
+    result = runner.invoke(app, ["compare", str(data), "--vectors", str(vectors), "--repeats", "1", "--quiet",
+                                 "--report", str(report)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "ECE (15 bins)" in (report / "report.md").read_text() and "Brier" in result.stdout
+    assert (report / "reliability.png").stat().st_size > 10_000
+    runs = json.loads((report / "results.json").read_text())["runs"]
+    assert all(0 <= run["ece"] <= 1 and len(run["reliability"]["count"]) == 15 for run in runs)
