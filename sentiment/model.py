@@ -39,6 +39,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
+from sentiment.explain import Explanation, explain_pipeline
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
 from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
@@ -93,6 +94,18 @@ class SentimentModel:
         vocabulary = features.wv_.key_to_index if embedded else features.vocabulary_
         counts = [sum(token in vocabulary for token in tokenize(text)) for text in _as_text_list(texts)]
         return np.array(counts, dtype=np.int64)
+
+    def explain(self, text: str, kind: str | None = None) -> Explanation:
+        """Each token's exact contribution to the decision on one ``text`` (see ``explain.py`` for which logit).
+
+        The contributions plus ``constant`` add up to the pipeline's ``decision_function`` for the text.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"explain expects one text, got {type(text).__name__}")
+        kind = kind or self.primary
+        if kind not in self.pipelines:
+            raise ModelError(f"this model has no {kind!r} pipeline (it has {', '.join(self.pipelines)})")
+        return explain_pipeline(self.pipelines[kind], text, kind)
 
     # ----------------------------------------------------------------- save
 

@@ -3,10 +3,19 @@
 Each transformer takes raw review texts and tokenizes them with
 ``sentiment.tokenize``; word vectors come from ``sentiment.embeddings``.
 Classifiers, pipelines and persistence are ``sentiment.train`` and
-``sentiment.model``'s job.
+``sentiment.model``'s job. A transformer that implements ``token_contributions``
+(the contract is in ``contributions.py``) can be explained word by word.
 """
 
+from sentiment.features.contributions import check_contributions, ngram_contributions
 from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer, mean_vectors
-from sentiment.features.onehot import one_hot_vectorizer
+from sentiment.features.onehot import OneHotVectorizer, one_hot_vectorizer
 
-__all__ = ["MeanEmbeddingVectorizer", "mean_vectors", "one_hot_vectorizer"]
+__all__ = [
+    "MeanEmbeddingVectorizer",
+    "OneHotVectorizer",
+    "check_contributions",
+    "mean_vectors",
+    "ngram_contributions",
+    "one_hot_vectorizer",
+]

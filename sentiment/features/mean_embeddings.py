@@ -19,7 +19,7 @@ from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.progress import Progress
-from sentiment.tokenize import tokenize_all
+from sentiment.tokenize import tokenize, tokenize_all
 
 __all__ = ["MeanEmbeddingVectorizer", "mean_vectors"]
 
@@ -87,6 +87,23 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         self.word2vec_ = Word2Vec(**self.word2vec_params()).fit(corpus, progress=self.progress)
         self.wv_ = self.word2vec_.wv
         return self
+
+    def token_contributions(self, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Each token's share of the mean vector: ``vector / n_known`` for a known word, zeros for an unknown one.
+
+        The contract is in ``features/contributions.py``: rows + constant (zeros) add up to ``transform([text])[0]``.
+        """
+        check_is_fitted(self, "wv_")
+        if not isinstance(text, str):
+            raise TypeError(f"token_contributions expects one text, got {type(text).__name__}")
+        tokens = tokenize(text)
+        key_to_index = self.wv_.key_to_index
+        ids = np.array([key_to_index.get(token, -1) for token in tokens], dtype=np.int64)
+        rows = np.zeros((len(tokens), self.wv_.vector_size), dtype=np.float64)
+        known = ids >= 0
+        if known.any():
+            rows[known] = self.wv_.vectors[ids[known]].astype(np.float64) / known.sum()
+        return tokens, rows, np.zeros(self.wv_.vector_size, dtype=np.float64)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "wv_")
