@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
@@ -72,7 +71,7 @@ class Explanation:
 
 
 def linear_head(pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray]:
-    """The weights ``W`` (classes x features) and bias ``b`` with ``decision_function = x @ W.T + b`` for raw features."""
+    """Weights ``W`` (classes x features) and bias ``b``: ``decision_function = x @ W.T + b`` for raw features ``x``."""
     classifier = pipeline.steps[-1][1]
     if not (hasattr(classifier, "coef_") and hasattr(classifier, "intercept_")):
         raise ModelError(f"{type(classifier).__name__} is not a linear classifier: no exact explanation")
@@ -102,8 +101,7 @@ def explain_pipeline(pipeline: Pipeline, text: str, name: str = "") -> Explanati
         raise ModelError(f"the {name or 'model'}'s features ({type(features).__name__}) cannot be explained by token")
     tokens, per_token, constant = features.token_contributions(text)
     weights, bias = linear_head(pipeline)
-    by_token = np.asarray(per_token @ weights.T if sp.issparse(per_token) else per_token @ weights.T)  # tokens x K
-    by_token = by_token.reshape(len(tokens), weights.shape[0])
+    by_token = np.asarray(per_token @ weights.T).reshape(len(tokens), weights.shape[0])  # tokens x classes
     constants = np.asarray(constant, dtype=np.float64) @ weights.T + bias
     logits = by_token.sum(axis=0) + constants
     classes = [str(c) for c in pipeline.steps[-1][1].classes_]

@@ -28,7 +28,7 @@ def serve(
     ] = None,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request.")] = True,
 ):
-    """Serve MODEL over HTTP: POST /v1/predict, POST /v1/explain, GET /v1/model, /healthz, /readyz, /docs, a page at /."""
+    """Serve MODEL over HTTP: POST /v1/predict, /v1/explain, GET /v1/model, /healthz, /readyz, /docs, a page at /."""
     from sentiment.errors import SentimentError
     from sentiment.model import SentimentModel
 
@@ -48,7 +48,13 @@ def serve(
 
     from sentiment.serve.app import ENV_KEY_NAME, ENV_MODEL, create_app
 
-    options = {"host": host, "port": port, "access_log": access_log, "log_level": "info", "timeout_graceful_shutdown": 5}
+    options = {
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 5,
+    }
     if workers == 1:
         uvicorn.run(create_app(loaded, api_key=api_key), **options)
         return

@@ -157,7 +157,15 @@ def model_facts(model: SentimentModel) -> dict:
         kind: {name: m.get(name) for name in ("n", "accuracy", "macro_f1", "roc_auc")}
         for kind, m in meta.get("metrics", {}).items()
     }
-    data_keys = ("source", "sha256", "train_rows", "held_out_rows", "held_out_source", "unlabeled_rows", "label_mapping")
+    data_keys = (
+        "source",
+        "sha256",
+        "train_rows",
+        "held_out_rows",
+        "held_out_source",
+        "unlabeled_rows",
+        "label_mapping",
+    )
     return {
         "format_version": meta.get("format_version", 1),
         "created": meta.get("created"),
@@ -221,7 +229,9 @@ def create_app(model: SentimentModel, *, api_key: str | None = None) -> FastAPI:
         """Each token's exact contribution to the logit of the decision on one text."""
         model: SentimentModel = app.state.model
         if body.pipeline is not None and body.pipeline not in model.pipelines:
-            raise HTTPException(422, f"this model has no {body.pipeline!r} pipeline (it has {', '.join(model.pipelines)})")
+            raise HTTPException(
+                422, f"this model has no {body.pipeline!r} pipeline (it has {', '.join(model.pipelines)})"
+            )
         try:
             return model.explain(body.text, body.pipeline).to_dict()
         except SentimentError as error:
@@ -248,7 +258,10 @@ def create_app(model: SentimentModel, *, api_key: str | None = None) -> FastAPI:
     async def page():
         return FileResponse(
             STATIC / "index.html",
-            headers={"Content-Security-Policy": "default-src 'self'; img-src 'self' data:", "Cache-Control": "no-cache"},
+            headers={
+                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:",
+                "Cache-Control": "no-cache",
+            },
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -30,7 +30,8 @@ Pipeline = Literal["embeddings", "onehot"]
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[StrictStr] = Field(
-        min_length=1, description=f"1 to {MAX_TEXTS:,} texts (more: 413); the whole body at most {MAX_BODY_BYTES:,} bytes"
+        min_length=1,
+        description=f"1 to {MAX_TEXTS:,} texts (more: 413); the whole body at most {MAX_BODY_BYTES:,} bytes",
     )
     baseline: StrictBool = Field(False, description="Also give the baseline pipeline's prediction of each text.")
 
