@@ -104,7 +104,7 @@ def test_multiclass_explains_the_predicted_class(tmp_path):
     rng = np.random.default_rng(0)
     for label, vocab in words.items():
         for _ in range(40):
-            picked = rng.choice(vocab.split() + ["the", "film", "was"], size=5)
+            picked = rng.choice([*vocab.split(), "the", "film", "was"], size=5)
             rows.append(f"{' '.join(picked)},{label}")
     data = tmp_path / "three.csv"
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
