@@ -9,13 +9,20 @@ into per-token rows plus a constant (``token_contributions``, see
 The contributions plus ``constant`` (``W·constant + b``) equal the classifier's
 ``decision_function`` for the text.
 
-For the embeddings pipeline that is, with ``n`` known tokens, the scaler's
-``mean``/``scale`` and the classifier's ``coef``/``intercept``::
+When the first step after the features is a ``StandardScaler``, its mean is
+passed to the transformer as the ``reference``, so tokens are explained
+relative to an average training review. For the embeddings pipeline that is,
+with ``n`` known tokens, the scaler's ``mean``/``scale`` and the classifier's
+``coef``/``intercept``::
 
-    contribution(w) = coef · (v_w / scale) / n      constant = intercept - coef · (mean / scale)
+    contribution(w) = coef · ((v_w - mean) / scale) / n      constant = intercept
 
-and for one-hot it is the coefficient of each present word (shared equally by
-the word's occurrences).
+(with no known token the features are zeros and the constant is
+``intercept - coef · (mean / scale)``). Without the reference the split would be
+``coef · (v_w / scale) / n`` and ``intercept - coef · (mean / scale)``: just as
+exact, but every word of a typical review then pushes the same way by a lot,
+cancelled by a large constant, which says nothing. For one-hot a word's
+contribution is its coefficient (shared equally by the word's occurrences).
 
 Which logit: with two classes, the one scikit-learn's ``decision_function``
 gives, of ``classes[1]`` against ``classes[0]`` (positive contributions push
@@ -99,7 +106,11 @@ def explain_pipeline(pipeline: Pipeline, text: str, name: str = "") -> Explanati
     features = pipeline.steps[0][1]
     if not hasattr(features, "token_contributions"):
         raise ModelError(f"the {name or 'model'}'s features ({type(features).__name__}) cannot be explained by token")
-    tokens, per_token, constant = features.token_contributions(text)
+    reference = None
+    after = pipeline.steps[1][1] if len(pipeline.steps) > 2 else None
+    if isinstance(after, StandardScaler) and after.with_mean:
+        reference = after.mean_
+    tokens, per_token, constant = features.token_contributions(text, reference=reference)
     weights, bias = linear_head(pipeline)
     by_token = np.asarray(per_token @ weights.T).reshape(len(tokens), weights.shape[0])  # tokens x classes
     constants = np.asarray(constant, dtype=np.float64) @ weights.T + bias

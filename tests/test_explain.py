@@ -65,15 +65,21 @@ def test_embedding_contributions_are_the_closed_form(model):
     text = "the food was great but the service was slow zzqx"
     explanation = model.explain(text, "embeddings")
     known = [t for t in tokenize(text) if t in wv.key_to_index]
-    assert explanation.constant == pytest.approx(intercept - coef @ (scaler.mean_ / scaler.scale_))
+    assert explanation.constant == pytest.approx(intercept)  # relative to an average training review
     for token in explanation.tokens:
         if token.token in wv.key_to_index:
             vector = wv.vectors[wv.key_to_index[token.token]].astype(float)
-            assert token.contribution == pytest.approx(coef @ (vector / scaler.scale_) / len(known))
+            assert token.contribution == pytest.approx(coef @ ((vector - scaler.mean_) / scaler.scale_) / len(known))
             assert token.known
         else:
             assert token.contribution == 0 and not token.known
     assert explanation.note is None
+    nothing_known = model.explain("zzqx", "embeddings")
+    assert nothing_known.constant == pytest.approx(intercept - coef @ (scaler.mean_ / scaler.scale_))
+    # without the reference: the plain split of the mean vector, just as exact
+    _, rows, constant = pipeline[0].token_contributions(text)
+    assert not constant.any()
+    assert np.allclose(rows.sum(axis=0), pipeline[0].transform([text])[0], atol=1e-6)
 
 
 def test_onehot_contributions_are_the_coefficients(model):
@@ -120,8 +126,13 @@ def test_multiclass_explains_the_predicted_class(tmp_path):
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_transformers_keep_the_contract(model, text):
-    check_contributions(model.pipelines["embeddings"][0], text)
+    embeddings = model.pipelines["embeddings"]
+    check_contributions(embeddings[0], text)
+    check_contributions(embeddings[0], text, reference=embeddings[1].mean_)
     check_contributions(model.pipelines["onehot"][0], text)
+    check_contributions(
+        model.pipelines["onehot"][0], text, reference=np.ones(len(model.pipelines["onehot"][0].vocabulary_))
+    )
 
 
 @pytest.mark.parametrize("binary", [True, False])

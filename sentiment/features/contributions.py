@@ -3,7 +3,7 @@
 A transformer that can say how much each token of a text adds to its feature
 vector implements::
 
-    token_contributions(text) -> (tokens, per_token, constant)
+    token_contributions(text, reference=None) -> (tokens, per_token, constant)
 
 - ``tokens``: the text's tokens in order, as ``sentiment.tokenize`` yields them
   (one entry per occurrence, unknown words included), so they can be matched to
@@ -14,6 +14,13 @@ vector implements::
   to no token (zeros for the transformers here; a bias or a prior elsewhere);
 
 such that ``per_token.sum(axis=0) + constant == transform([text])[0]``.
+
+``reference`` (optional, ``n_features``) is a point the explanation may be
+relative to: the training mean of the features when the pipeline standardises
+them. A transformer may then give each token its departure from that point
+and put the point in ``constant`` (mean embeddings do: otherwise every word of
+an average review would push the same way, by a lot, cancelled by a large
+constant); one that has no use for it ignores it. The sum must hold either way.
 
 That is all ``SentimentModel.explain`` needs: the steps after the features
 (a scaler, the classifier) are linear, so pushing every row through them gives
@@ -61,9 +68,9 @@ def ngram_contributions(
     return sp.csr_matrix((values, (rows, columns)), shape=(len(tokens), len(vocabulary)), dtype=np.float64)
 
 
-def check_contributions(transformer, text: str, *, atol: float = 1e-6) -> None:
+def check_contributions(transformer, text: str, *, reference=None, atol: float = 1e-6) -> None:
     """Raise ``AssertionError`` unless ``transformer.token_contributions(text)`` adds up to ``transform([text])[0]``."""
-    tokens, per_token, constant = transformer.token_contributions(text)
+    tokens, per_token, constant = transformer.token_contributions(text, reference=reference)
     if per_token.shape != (len(tokens), len(constant)):
         raise AssertionError(f"per-token matrix is {per_token.shape}, expected {(len(tokens), len(constant))}")
     total = np.asarray(per_token.sum(axis=0)).ravel() + constant

@@ -88,10 +88,15 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         self.wv_ = self.word2vec_.wv
         return self
 
-    def token_contributions(self, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Each token's share of the mean vector: ``vector / n_known`` for a known word, zeros for an unknown one.
+    def token_contributions(
+        self, text: str, reference: np.ndarray | None = None
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Each token's share of the mean vector (the contract is in ``features/contributions.py``).
 
-        The contract is in ``features/contributions.py``: rows + constant (zeros) add up to ``transform([text])[0]``.
+        With ``n`` known tokens a known word's row is ``vector / n`` and the constant is zero; an unknown word's
+        row is zero. With a ``reference`` point (the training mean of the features), a known word's row is its
+        departure from it, ``(vector - reference) / n``, and the constant is ``reference``: the rows then say
+        how each word moves the review away from an average one (a text with no known word is all constant).
         """
         check_is_fitted(self, "wv_")
         if not isinstance(text, str):
@@ -100,10 +105,15 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         key_to_index = self.wv_.key_to_index
         ids = np.array([key_to_index.get(token, -1) for token in tokens], dtype=np.int64)
         rows = np.zeros((len(tokens), self.wv_.vector_size), dtype=np.float64)
+        constant = np.zeros(self.wv_.vector_size, dtype=np.float64)
         known = ids >= 0
         if known.any():
-            rows[known] = self.wv_.vectors[ids[known]].astype(np.float64) / known.sum()
-        return tokens, rows, np.zeros(self.wv_.vector_size, dtype=np.float64)
+            rows[known] = self.wv_.vectors[ids[known]].astype(np.float64)
+            if reference is not None:
+                constant = np.asarray(reference, dtype=np.float64).copy()
+                rows[known] -= constant
+            rows[known] /= known.sum()
+        return tokens, rows, constant
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "wv_")

@@ -23,11 +23,12 @@ __all__ = ["OneHotVectorizer", "one_hot_vectorizer"]
 class OneHotVectorizer(CountVectorizer):
     """``CountVectorizer`` (same parameters, same features) that can share each column among the tokens."""
 
-    def token_contributions(self, text: str) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
+    def token_contributions(self, text: str, reference=None) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
         """Each word occurrence's share of the bag of words (``contributions.py``).
 
         A present column's value is split equally among the occurrences of its word (or n-gram, whose share is
-        split again among its words); unknown words get an empty row.
+        split again among its words); unknown words get an empty row. ``reference`` is ignored: an absent word is
+        no one's contribution.
         """
         check_is_fitted(self, "vocabulary_")
         if not isinstance(text, str):

@@ -50,7 +50,12 @@ function showCard(card) {
     add(`Held-out (${kind})`, `accuracy ${fmt(m.accuracy)}, macro-F1 ${fmt(m.macro_f1)}, ROC AUC ${fmt(m.roc_auc)}, n = ${m.n}`);
   }
   const w2v = (card.parameters || {}).word2vec;
-  if (w2v) add("Word vectors", `${w2v.vector_size} dimensions, window ${w2v.window}, ${w2v.epochs} epochs`);
+  if (w2v) {
+    const parts = [["vector_size", " dimensions"], ["window", "window "], ["epochs", " epochs"], ["min_count", "min count "]]
+      .filter(([name]) => w2v[name] !== undefined)
+      .map(([name, text]) => (text.startsWith(" ") ? `${w2v[name]}${text}` : `${text}${w2v[name]}`));
+    if (parts.length) add("Word vectors", parts.join(", "));
+  }
   add("Created", `${card.created || "?"} by sentiment ${card.sentiment_version || "?"} (format ${card.format_version})`);
   add("Limits", `${card.limits.max_texts.toLocaleString()} texts, ${card.limits.max_body_bytes.toLocaleString()} bytes per request`);
 }
