@@ -43,7 +43,7 @@ from sentiment.explain import Explanation, explain_pipeline
 from sentiment.features import MeanEmbeddingVectorizer, one_hot_vectorizer
 from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
-from sentiment.tokenize import tokenize
+from sentiment.tokenize import iter_tokens, tokenize
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
 
@@ -89,11 +89,20 @@ class SentimentModel:
 
     def known_words(self, texts, kind: str | None = None) -> np.ndarray:
         """How many of each text's tokens the pipeline knows; with none, its prediction is only a prior."""
-        features = self.pipelines[kind or self.primary][0]
-        embedded = isinstance(features, MeanEmbeddingVectorizer)
-        vocabulary = features.wv_.key_to_index if embedded else features.vocabulary_
+        vocabulary = self._vocabulary(kind)
         counts = [sum(token in vocabulary for token in tokenize(text)) for text in _as_text_list(texts)]
         return np.array(counts, dtype=np.int64)
+
+    def knows_any_word(self, texts, kind: str | None = None) -> np.ndarray:
+        """Whether the pipeline knows at least one of each text's tokens (``known_words > 0``, stopping early)."""
+        vocabulary = self._vocabulary(kind)
+        found = [any(token in vocabulary for token in iter_tokens(text)) for text in _as_text_list(texts)]
+        return np.array(found, dtype=bool)
+
+    def _vocabulary(self, kind: str | None):
+        features = self.pipelines[kind or self.primary][0]
+        embedded = isinstance(features, MeanEmbeddingVectorizer)
+        return features.wv_.key_to_index if embedded else features.vocabulary_
 
     def explain(self, text: str, kind: str | None = None) -> Explanation:
         """Each token's exact contribution to the decision on one ``text`` (see ``explain.py`` for which logit).

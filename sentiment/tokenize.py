@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 
-__all__ = ["token_spans", "tokenize", "tokenize_all"]
+__all__ = ["iter_tokens", "token_spans", "tokenize", "tokenize_all"]
 
 _HTML_TAG = re.compile(r"<[^>]{0,100}>")
 # \w is Unicode-aware, so accented words ("café", "naïve") stay whole.
@@ -26,6 +27,17 @@ def tokenize(text: str) -> list[str]:
     if not isinstance(text, str):
         raise TypeError(f"tokenize expects a string, got {type(text).__name__}")
     return _TOKEN.findall(_HTML_TAG.sub(" ", text.lower()))
+
+
+def iter_tokens(text: str) -> Iterator[str]:
+    """``tokenize(text)``'s tokens one at a time, found only as far as they are read (cheap to stop early).
+
+    >>> next(iter_tokens("<p>Great fun, really"))
+    'great'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"iter_tokens expects a string, got {type(text).__name__}")
+    return (match.group() for match in _TOKEN.finditer(_HTML_TAG.sub(" ", text.lower())))
 
 
 def tokenize_all(texts) -> list[list[str]]:
