@@ -30,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from sentiment.errors import SentimentError
@@ -51,6 +52,7 @@ __all__ = ["ENV_KEY_NAME", "ENV_MODEL", "app_from_environment", "create_app"]
 ENV_MODEL = "SENTIMENT_SERVE_MODEL"
 ENV_KEY_NAME = "SENTIMENT_SERVE_API_KEY_ENV"
 STATIC = Path(__file__).parent / "static"
+INLINE_CHARS = 16_384  # requests with more text than this are computed in the thread pool
 _ERRORS = {status: {"model": ErrorBody} for status in (401, 413, 422)}
 _log = logging.getLogger("sentiment.serve")
 
@@ -117,6 +119,14 @@ def _replay(messages: list[dict], then=None):
         return await then() if then is not None else {"type": "http.disconnect"}
 
     return receive
+
+
+async def _compute(size: int, function, *args):
+    """Run ``function(*args)`` on the event loop when the input is small (no thread hand-off: most requests),
+    in the thread pool when it is large, so that one big request does not hold up the others' I/O."""
+    if size <= INLINE_CHARS:
+        return function(*args)
+    return await run_in_threadpool(function, *args)
 
 
 def _scores(classes: list[str], probabilities: np.ndarray) -> dict:
@@ -218,14 +228,15 @@ def create_app(model: SentimentModel, *, api_key: str | None = None) -> FastAPI:
         return _error(500, "internal error: the server's log has the details")
 
     @app.post("/v1/predict", response_model=PredictResponse, dependencies=security, responses=_ERRORS)
-    def predict(body: PredictRequest) -> dict:
+    async def predict(body: PredictRequest) -> JSONResponse:
         """Label each text, with the probability of every class (and the baseline's prediction on request)."""
         if len(body.texts) > MAX_TEXTS:
             raise HTTPException(413, f"{len(body.texts):,} texts: at most {MAX_TEXTS:,} per request")
-        return predict_payload(app.state.model, body.texts, body.baseline)
+        size = sum(map(len, body.texts))
+        return JSONResponse(await _compute(size, predict_payload, app.state.model, body.texts, body.baseline))
 
     @app.post("/v1/explain", response_model=ExplainResponse, dependencies=security, responses=_ERRORS)
-    def explain(body: ExplainRequest) -> dict:
+    async def explain(body: ExplainRequest) -> JSONResponse:
         """Each token's exact contribution to the logit of the decision on one text."""
         model: SentimentModel = app.state.model
         if body.pipeline is not None and body.pipeline not in model.pipelines:
@@ -233,9 +244,10 @@ def create_app(model: SentimentModel, *, api_key: str | None = None) -> FastAPI:
                 422, f"this model has no {body.pipeline!r} pipeline (it has {', '.join(model.pipelines)})"
             )
         try:
-            return model.explain(body.text, body.pipeline).to_dict()
+            explanation = await _compute(len(body.text), model.explain, body.text, body.pipeline)
         except SentimentError as error:
             raise HTTPException(422, str(error)) from None
+        return JSONResponse(explanation.to_dict())
 
     @app.get("/v1/model", response_model=ModelFacts, dependencies=security, responses=_ERRORS)
     def facts() -> dict:
