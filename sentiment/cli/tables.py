@@ -113,7 +113,7 @@ def explanation_table(explanation) -> Table:
         word = token.token if token.known else f"{token.token} (unknown)"
         table.add_row(Text(word, style=style), Text(f"{token.contribution:+.4f}", style=style))
     table.add_section()
-    _row(table, "constant (intercept and scaling)", f"{explanation.constant:+.4f}")
+    _row(table, "constant (no word's)", f"{explanation.constant:+.4f}")
     _row(table, "logit (sum)", f"{explanation.logit:+.4f}")
     if explanation.note:
         _row(table, f"note: {explanation.note}", "")
