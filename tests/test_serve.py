@@ -1,5 +1,6 @@
 """The HTTP service through FastAPI's TestClient: every endpoint, every error status, the key, the limits."""
 
+import asyncio
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 from sentiment import SentimentModel, load_reviews, train
 from sentiment.cli import app as cli
-from sentiment.serve.app import create_app
+from sentiment.serve.app import create_app, predict_payload
 from sentiment.serve.schemas import MAX_BODY_BYTES, MAX_TEXTS
 
 runner = CliRunner()
@@ -311,3 +312,27 @@ def test_two_workers_each_load_the_model_and_check_the_key(model_dir):
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
     assert KEY not in stderr and "Traceback" not in stderr
+
+
+def test_concurrent_small_requests_are_batched_with_the_same_answers(model):
+    application = create_app(model)
+    texts = ["great food", "", "zzqx", "rude staff and cold soup", "lovely"] * 4
+
+    async def send_all():
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await asyncio.gather(
+                *(c.post("/v1/predict", json={"texts": [t], "baseline": i % 2 == 0}) for i, t in enumerate(texts))
+            )
+
+    responses = asyncio.run(send_all())
+    assert application.state.batcher.rounds < len(texts)  # some requests shared a round
+    for i, (text, response) in enumerate(zip(texts, responses, strict=True)):
+        alone = predict_payload(model, [text], i % 2 == 0)
+        body = response.json()
+        assert body["baseline_pipeline"] == alone["baseline_pipeline"]
+        # float32 features: a text's probabilities may differ in the 7th digit with its batch, as in the library
+        for got, expected in zip(body["predictions"], alone["predictions"], strict=True):
+            assert (got["label"], got["note"]) == (expected["label"], expected["note"])
+            assert got["probability"] == pytest.approx(expected["probability"], abs=1e-6)
+            assert (got.get("baseline") or {}).get("label") == (expected.get("baseline") or {}).get("label")
