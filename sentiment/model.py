@@ -43,10 +43,11 @@ from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.phrases import Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
+from sentiment.explain import Explanation, explain_pipeline, explain_stack
 from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
 from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
-from sentiment.tokenize import tokenize
+from sentiment.tokenize import iter_tokens, tokenize
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
 
@@ -127,18 +128,42 @@ class SentimentModel:
 
     def known_words(self, texts, kind: str | None = None) -> np.ndarray:
         """How many of each text's tokens the pipeline knows; with none, its prediction is only a prior."""
+        vocabulary = self._vocabulary(kind)
+        counts = [sum(token in vocabulary for token in tokenize(text)) for text in _as_text_list(texts)]
+        return np.array(counts, dtype=np.int64)
+
+    def knows_any_word(self, texts, kind: str | None = None) -> np.ndarray:
+        """Whether the pipeline knows at least one of each text's tokens (``known_words > 0``, stopping early)."""
+        vocabulary = self._vocabulary(kind)
+        found = [any(token in vocabulary for token in iter_tokens(text)) for text in _as_text_list(texts)]
+        return np.array(found, dtype=bool)
+
+    def _vocabulary(self, kind: str | None):
+        """The words (or n-grams) a pipeline knows; a stack's are its first component's."""
         kind = kind or self.primary
         features = self.pipelines[self._parts[0] if kind == STACK else kind][0]
         if isinstance(features, MeanEmbeddingVectorizer):
-            vocabulary = features.wv_.key_to_index
-        elif isinstance(features, DocVectorizer):
-            vocabulary = features.doc2vec_.key_to_index_
-        elif isinstance(features, NBNgramVectorizer):
-            vocabulary = set(features.vocabulary_)
-        else:
-            vocabulary = features.vocabulary_
-        counts = [sum(token in vocabulary for token in tokenize(text)) for text in _as_text_list(texts)]
-        return np.array(counts, dtype=np.int64)
+            return features.wv_.key_to_index
+        if isinstance(features, DocVectorizer):
+            return features.doc2vec_.key_to_index_
+        if isinstance(features, NBNgramVectorizer):
+            return features._counter_for_transform().vocabulary_
+        return features.vocabulary_
+
+    def explain(self, text: str, kind: str | None = None) -> Explanation:
+        """Each token's exact contribution to the decision on one ``text`` (see ``explain.py`` for which logit).
+
+        The contributions plus ``constant`` add up to the pipeline's ``decision_function`` for the text.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"explain expects one text, got {type(text).__name__}")
+        kind = kind or self.primary
+        if kind == STACK:
+            parts = [(self.pipelines[part], weight, part) for part, weight in zip(*self.stack.values(), strict=True)]
+            return explain_stack(parts, text, self.predict_proba([text], STACK)[0], self.classes_)
+        if kind not in self.pipelines:
+            raise ModelError(f"this model has no {kind!r} pipeline (it has {', '.join(self.pipelines)})")
+        return explain_pipeline(self.pipelines[kind], text, kind)
 
     # ----------------------------------------------------------------- save
 

@@ -56,7 +56,7 @@ def prediction_notes(model: SentimentModel, texts: list[str]) -> list[str]:
     notes = [EMPTY_TEXT if not str(text).strip() else "" for text in texts]
     rest = [i for i, note in enumerate(notes) if not note]
     if rest:
-        for i, known in zip(rest, model.known_words([texts[i] for i in rest]), strict=True):
+        for i, known in zip(rest, model.knows_any_word([texts[i] for i in rest]), strict=True):
             notes[i] = "" if known else NO_KNOWN_WORD
     return notes
 

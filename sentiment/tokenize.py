@@ -11,9 +11,11 @@ sentence splitting: averaged embeddings and logistic regression do not need it.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
 
-__all__ = ["tokenize", "tokenize_all"]
+__all__ = ["iter_tokens", "token_spans", "tokenize", "tokenize_all"]
 
 _HTML_TAG = re.compile(r"<[^>]{0,100}>")
 # \w is Unicode-aware, so accented words ("café", "naïve") stay whole.
@@ -27,8 +29,55 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(_HTML_TAG.sub(" ", text.lower()))
 
 
+def iter_tokens(text: str) -> Iterator[str]:
+    """``tokenize(text)``'s tokens one at a time, found only as far as they are read (cheap to stop early).
+
+    >>> next(iter_tokens("<p>Great fun, really"))
+    'great'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"iter_tokens expects a string, got {type(text).__name__}")
+    return (match.group() for match in _TOKEN.finditer(_HTML_TAG.sub(" ", text.lower())))
+
+
 def tokenize_all(texts) -> list[list[str]]:
     """Tokenize an iterable of texts; a bare string is refused (it is one text, not many)."""
     if isinstance(texts, str):
         raise TypeError("expected an iterable of texts, got a single string")
     return [tokenize(text) for text in texts]
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """``tokenize(text)``'s tokens, each with its start and end offset in ``text`` (for highlighting).
+
+    The tokens are exactly ``tokenize``'s; ``text[start:end]`` is the token as written (before lower-casing).
+
+    >>> token_spans("A <b>GREAT</b> film!")
+    [('a', 0, 1), ('great', 5, 10), ('film', 15, 19), ('!', 19, 20)]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"token_spans expects a string, got {type(text).__name__}")
+    lowered = text.lower()
+    # Where each character of `lowered` came from: lower() may lengthen a character ("İ" -> "i̇").
+    origin = None if len(lowered) == len(text) else [i for i, c in enumerate(text) for _ in c.lower()]
+    # Rebuild `_HTML_TAG.sub(" ", lowered)` piece by piece, remembering where each piece starts in `lowered`.
+    pieces, clean_starts, lowered_starts, position, length = [], [], [], 0, 0
+    for tag in _HTML_TAG.finditer(lowered):
+        for piece, start in ((lowered[position : tag.start()], position), (" ", tag.start())):
+            pieces.append(piece)
+            clean_starts.append(length)
+            lowered_starts.append(start)
+            length += len(piece)
+        position = tag.end()
+    pieces.append(lowered[position:])
+    clean_starts.append(length)
+    lowered_starts.append(position)
+    spans = []
+    for match in _TOKEN.finditer("".join(pieces)):
+        piece = bisect.bisect_right(clean_starts, match.start()) - 1  # a token never spans a tag's space
+        start = lowered_starts[piece] + match.start() - clean_starts[piece]
+        end = start + len(match.group())
+        if origin is not None:
+            start, end = origin[start], origin[end - 1] + 1
+        spans.append((match.group(), start, end))
+    return spans

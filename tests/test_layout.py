@@ -11,10 +11,10 @@ LAYERS = {
     "sentiment.errors": 0, "sentiment.progress": 0, "sentiment.tokenize": 0, "sentiment.outputs": 0,
     "sentiment.embeddings": 1, "sentiment.data": 1,
     "sentiment.features": 2,
-    "sentiment.model_card": 3, "sentiment.model": 3, "sentiment.calibration": 3,
+    "sentiment.model_card": 3, "sentiment.model": 3, "sentiment.calibration": 3, "sentiment.explain": 3,
     "sentiment.evaluate": 4, "sentiment.predict": 4, "sentiment.train": 4, "sentiment.selection": 4,
     "sentiment.experiments": 5,
-    "sentiment.cli": 6,
+    "sentiment.cli": 6, "sentiment.serve": 6,
     "sentiment": 7, "sentiment.__main__": 7,
 }  # fmt: skip
 

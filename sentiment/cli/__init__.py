@@ -15,7 +15,19 @@ from typing import Annotated
 
 import typer
 
-from sentiment.cli import compare, datasets, evaluate, predict, similar, sweep, train, validate, word2vec
+from sentiment.cli import (
+    compare,
+    datasets,
+    evaluate,
+    explain,
+    predict,
+    serve,
+    similar,
+    sweep,
+    train,
+    validate,
+    word2vec,
+)
 from sentiment.cli.exits import settings
 
 __all__ = ["app", "main"]
@@ -34,8 +46,8 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show Python trace
     settings["debug"] = debug
 
 
-for command in (train.train, evaluate.evaluate, predict.predict, similar.similar, validate.validate,
-                compare.compare, sweep.sweep, word2vec.word2vec):  # fmt: skip
+for command in (train.train, evaluate.evaluate, predict.predict, explain.explain, similar.similar,
+                validate.validate, compare.compare, sweep.sweep, word2vec.word2vec, serve.serve):  # fmt: skip
     app.command()(command)
 app.add_typer(datasets.app, name="datasets")
 

@@ -19,6 +19,7 @@ from sentiment.model_card import FEATURE_NAMES, format_metric
 __all__ = [
     "comparison_table",
     "evaluation_tables",
+    "explanation_table",
     "predictions_table",
     "similar_table",
     "table_from_markdown",
@@ -99,6 +100,25 @@ def predictions_table(predictions: list[dict]) -> Table:
     for p in predictions:
         probability = "" if p["probability"] is None else f"{p['probability']:.3f}"
         _row(table, p["text"], p["label"] or "", probability, p["note"] or "")
+    return table
+
+
+def explanation_table(explanation) -> Table:
+    """One row per token, its contribution green (towards the explained class) or red (against), then the sum."""
+    towards = explanation.explained_class
+    against = f"towards {explanation.opposite_class}" if explanation.opposite_class else f"against {towards}"
+    table = _table(f"Contributions to the logit of {towards!r} (green: towards {towards}; red: {against})")
+    _column(table, "token")
+    _column(table, "contribution", justify="right")
+    for token in explanation.tokens:
+        style = "green" if token.contribution > 0 else "red" if token.contribution < 0 else "dim"
+        word = token.token if token.known else f"{token.token} (unknown)"
+        table.add_row(Text(word, style=style), Text(f"{token.contribution:+.4f}", style=style))
+    table.add_section()
+    _row(table, "constant (no word's)", f"{explanation.constant:+.4f}")
+    _row(table, "logit (sum)", f"{explanation.logit:+.4f}")
+    if explanation.note:
+        _row(table, f"note: {explanation.note}", "")
     return table
 
 

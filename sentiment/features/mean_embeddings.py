@@ -203,12 +203,17 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
             share = np.where(known, weights[np.maximum(ids, 0)], 0.0).astype(np.float64)
             if share.sum() > 0:
                 block = slice(b * dim, (b + 1) * dim)
-                rows[:, block] = (share / share.sum())[:, None] * (vectors - reference[block]) * known[:, None]
+                share /= share.sum()
+                # With `normalize` the block is the mean over its length: for one text that is a constant factor.
+                scale = _unit_scale(share @ vectors) if self.normalize else 1.0
+                rows[:, block] = share[:, None] * (vectors * scale - reference[block]) * known[:, None]
                 constant[block] = reference[block]
         if self.pooling == "mean_max" and known.any():
             block = slice((blocks - 1) * dim, blocks * dim)
             holder = np.flatnonzero(known)[vectors[known].argmax(axis=0)]  # the first unit holding each maximum
-            rows[holder, np.arange(dim) + block.start] = vectors[holder, np.arange(dim)] - reference[block]
+            maxima = vectors[holder, np.arange(dim)]
+            scale = _unit_scale(maxima) if self.normalize else 1.0
+            rows[holder, np.arange(dim) + block.start] = maxima * scale - reference[block]
             constant[block] = reference[block]
         per_token = np.repeat(rows / widths[:, None], widths, axis=0)
         return tokens, per_token, constant
@@ -235,6 +240,12 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "wv_")
         blocks = [*self.weightings, *(["max"] if self.pooling == "mean_max" else [])]
         return np.array([f"{block}{i}" for block in blocks for i in range(self.wv_.vector_size)], dtype=object)
+
+
+def _unit_scale(vector: np.ndarray) -> float:
+    """The factor ``unit_rows`` applies to one row: ``1 / |vector|``, or 1 for a zero row."""
+    norm = float(np.linalg.norm(vector))
+    return 1.0 / norm if norm > 0 else 1.0
 
 
 def _tokens(texts, progress: Progress | None) -> list[list[str]]:
