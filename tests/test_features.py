@@ -210,3 +210,34 @@ def test_compare_runs_the_new_representations(shared_data):
     summary = {row["features"]: row for row in json.loads(result.stdout)["summary"]}
     assert set(summary) == {"nbngrams", "doc2vec", "onehot"}
     assert all(0.5 < row["accuracy_mean"] <= 1 for row in summary.values())
+
+
+@pytest.mark.parametrize("text", ["The food was great, not bad at all!", "cold and bland", "zzqx", ""])
+def test_every_explainable_part_of_a_stack_adds_up(stacked, text):
+    from sentiment.features import check_contributions
+
+    model = stacked.model
+    for kind in ("embeddings", "nbngrams", "onehot"):
+        features = model.pipelines[kind][0]
+        check_contributions(features, text)
+    explanation = model.explain(text)
+    proba = model.predict_proba([text])[0]
+    # A two-class stack's log-odds are the weighted sum of its parts' logits: the explanation is exact.
+    assert explanation.logit == pytest.approx(np.log(proba[1] / proba[0]), rel=1e-4, abs=1e-4)
+    assert explanation.logit == pytest.approx(sum(t.contribution for t in explanation.tokens) + explanation.constant)
+    assert [t.token for t in explanation.tokens] == tokenize_all([text])[0]
+
+
+def test_phrases_and_max_pooling_explanations_add_up(yelp):
+    from sentiment.features import check_contributions
+
+    texts = [*yelp.texts, *["we ate at the zyx qwv place"] * 30]
+    labels = np.concatenate([yelp.labels, ["positive", "negative"] * 15])
+    for pooling, normalize in (("mean_max", False), ("mean", True)):
+        settings = {"weighting": "nb+uniform", "pooling": pooling, "normalize": normalize}
+        vectorizer = MeanEmbeddingVectorizer(phrases=1, **settings, **SMALL_W2V)
+        vectorizer.fit(texts, labels)
+        for text in ("the zyx qwv place was great", "bad", "zzqx"):
+            width = vectorizer.transform([text]).shape[1]
+            check_contributions(vectorizer, text)
+            check_contributions(vectorizer, text, reference=np.linspace(-1, 1, width))
