@@ -328,8 +328,8 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
         if [len(wv), wv.vector_size] != files.get("vectors.bin", {}).get("shape"):
             raise ModelError(f"{directory}/vectors.bin: shape {len(wv)}x{wv.vector_size} differs from meta.json")
         weighting, pooling = settings.get("weighting", "uniform"), settings.get("pooling", "mean")
-        n_blocks = len(str(weighting).split("+")) + (pooling == "mean_max")
         weights = arrays.get("word_weights", np.ones((1, len(wv)), dtype=np.float32))  # format 1: plain means
+        n_blocks = (weights.shape[0] if weights.ndim == 2 else 1) + (pooling == "mean_max")
         width = wv.vector_size * n_blocks
         scaler = StandardScaler()
         scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 
 __all__ = ["C_GRID", "DEV_SHARE", "choose_C", "choose_stack_weights", "dev_split"]
 
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 DEV_SHARE = 0.15
 _MIN_DEV_PER_CLASS = 5  # fewer dev rows of a class than this cannot rank settings: keep the defaults
 

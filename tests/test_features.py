@@ -51,7 +51,7 @@ def test_nb_ratio_matches_the_formula_on_real_reviews(yelp):
 
 def test_weightings_by_hand():
     counts = sparse.csr_matrix(np.array([[3.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 2.0]]))
-    sif = word_weights("sif", counts)
+    sif = word_weights("sif", counts)[0]
     share = np.array([3.0, 2.0, 3.0]) / 8
     np.testing.assert_allclose(sif, 1e-3 / (1e-3 + share), rtol=1e-6)
     vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=np.float32)
@@ -59,7 +59,7 @@ def test_weightings_by_hand():
     np.testing.assert_allclose(means, [[0.5, 0.5], [0.0, 1.0], [0.0, 0.0]])  # row 3: only a zero-weight word
 
 
-@pytest.mark.parametrize("weighting", ["uniform", "idf", "sif", "nb", "nb+uniform"])
+@pytest.mark.parametrize("weighting", ["uniform", "idf", "sif", "nb", "nbs", "nbs+uniform", "nb+uniform"])
 @pytest.mark.parametrize("pooling", ["mean", "mean_max"])
 def test_mean_embeddings_with_every_weighting_follow_scikit_learn_rules(yelp, weighting, pooling):
     wv = WordVectors(["great", "bad", "food"], np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]], dtype=np.float32))
@@ -150,7 +150,7 @@ def test_a_stacked_model_saves_and_loads_with_identical_probabilities(stacked, y
         before = stacked.model.predict_proba(yelp.texts[:40], kind)
         np.testing.assert_array_equal(loaded.predict_proba(yelp.texts[:40], kind), before)
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
-    assert meta["format_version"] == 2 and meta["pipelines"]["embeddings"]["weighting"] == "nb+uniform"
+    assert meta["format_version"] == 2 and meta["pipelines"]["embeddings"]["weighting"] == "nbs+uniform"
 
 
 def test_a_format_1_model_still_loads_and_predicts_as_before(shared_data):
@@ -241,3 +241,16 @@ def test_phrases_and_max_pooling_explanations_add_up(yelp):
             width = vectorizer.transform([text]).shape[1]
             check_contributions(vectorizer, text)
             check_contributions(vectorizer, text, reference=np.linspace(-1, 1, width))
+
+
+def test_signed_nb_weights_give_one_block_per_class_beyond_two():
+    texts = ["good fun", "great fun", "bad plot", "awful plot", "okay film", "fine film"] * 5
+    labels = np.array(["pos", "pos", "neg", "neg", "mid", "mid"] * 5)
+    wv = WordVectors(["good", "bad", "okay", "fun"], np.eye(4, dtype=np.float32))
+    vectorizer = MeanEmbeddingVectorizer(word_vectors=wv, weighting="nbs+uniform").fit(texts, labels)
+    assert vectorizer.word_weights_.shape == (3 + 1, 4)  # one signed block per class, then the plain mean
+    features = vectorizer.transform(["good fun"])
+    assert features.shape == (1, 4 * 4)
+    # the "pos" block points towards good/fun; the "neg" block away from them
+    pos_block, neg_block = features[0, 8:12], features[0, 0:4]
+    assert pos_block[0] > 0 > neg_block[0]

@@ -162,7 +162,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
                 rows.append(word_weights(weighting, all_counts))
             else:
                 rows.append(word_weights(weighting, labelled_counts, y))
-        self.word_weights_ = np.vstack(rows)
+        self.word_weights_ = np.vstack(rows)  # one row per averaged block
         return self
 
     def _features(self, tokens: list[list[str]]) -> np.ndarray:
@@ -191,7 +191,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         units = self._phrased([tokens])[0]
         widths = np.array([unit.count(DELIMITER) + 1 for unit in units], dtype=np.int64)  # tokens never hold "_"
         dim = self.wv_.vector_size
-        blocks = len(self.weightings) + (self.pooling == "mean_max")
+        blocks = len(self.word_weights_) + (self.pooling == "mean_max")
         reference = np.zeros(dim * blocks) if reference is None else np.asarray(reference, dtype=np.float64)
         ids = np.array([self.wv_.key_to_index.get(unit, -1) for unit in units], dtype=np.int64)
         known = ids >= 0
@@ -201,12 +201,13 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         constant = np.zeros(dim * blocks)
         for b, weights in enumerate(self.word_weights_):
             share = np.where(known, weights[np.maximum(ids, 0)], 0.0).astype(np.float64)
-            if share.sum() > 0:
+            if np.abs(share).sum() > 0:
                 block = slice(b * dim, (b + 1) * dim)
-                share /= share.sum()
+                # Signed weights (nbs) are divided by the sum of |weight|; the reference is shared by |weight|.
+                share, size = share / np.abs(share).sum(), np.abs(share) / np.abs(share).sum()
                 # With `normalize` the block is the mean over its length: for one text that is a constant factor.
                 scale = _unit_scale(share @ vectors) if self.normalize else 1.0
-                rows[:, block] = share[:, None] * (vectors * scale - reference[block]) * known[:, None]
+                rows[:, block] = (share[:, None] * vectors * scale - size[:, None] * reference[block]) * known[:, None]
                 constant[block] = reference[block]
         if self.pooling == "mean_max" and known.any():
             block = slice((blocks - 1) * dim, blocks * dim)
@@ -234,11 +235,12 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     @property
     def n_features_out(self) -> int:
-        return self.wv_.vector_size * (len(self.weightings) + (self.pooling == "mean_max"))
+        return self.wv_.vector_size * (len(self.word_weights_) + (self.pooling == "mean_max"))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "wv_")
-        blocks = [*self.weightings, *(["max"] if self.pooling == "mean_max" else [])]
+        names = [w for w in self.weightings for _ in range(len(self.word_weights_) // len(self.weightings))]
+        blocks = [*names, *(["max"] if self.pooling == "mean_max" else [])]
         return np.array([f"{block}{i}" for block in blocks for i in range(self.wv_.vector_size)], dtype=object)
 
 
