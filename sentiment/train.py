@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sentiment.data.corpus import TextCorpus
 from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import evaluate
@@ -71,7 +72,7 @@ def train(
     *,
     test: Reviews | None = None,
     test_size: float = 0.2,
-    unlabeled: list[str] | None = None,
+    unlabeled: list[str] | TextCorpus | None = None,
     features: str = "both",
     word2vec: dict | None = None,
     C: float = 1.0,
@@ -149,6 +150,14 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _rows(unlabeled) -> int | None:
+    """Unlabelled texts used: counted on the last pass for a streamed ``TextCorpus`` (None if never read)."""
+    if unlabeled is None or hasattr(unlabeled, "__len__"):
+        return len(unlabeled or [])
+    rows = unlabeled.rows_read
+    return None if rows is None else rows + len(unlabeled.texts)
+
+
 def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, metrics, fit_seconds) -> dict:
     meta = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -164,7 +173,7 @@ def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, C, seed, m
             "held_out_sha256": test_part.sha256,
             "train_rows": len(train_part),
             "held_out_rows": len(test_part),
-            "unlabeled_rows": len(unlabeled or []),
+            "unlabeled_rows": _rows(unlabeled),
             "dropped_rows": reviews.dropped,
         },
         "metrics": _finite(metrics),

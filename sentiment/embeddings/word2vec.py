@@ -11,8 +11,10 @@ Differences from gensim, on purpose:
 
 * ``loss_history_`` holds the mean negative-sampling loss per pair of each
   epoch (float64), not a running total overwritten by threads;
-* the same ``seed`` gives bit-identical vectors on every run (``workers`` must
-  be 1: there is no faster non-deterministic mode);
+* with ``workers=1`` (the default) the same ``seed`` gives bit-identical
+  vectors on every run; ``workers=N`` trains with N threads over shared
+  weights (Hogwild, as gensim), which is faster on N cores but, like gensim's,
+  not reproducible run to run (see ``_train_epoch_threads``);
 * sentences are never truncated (gensim cuts them at 10,000 tokens);
 * 16 neighbouring tokens share one pool of noise words (see ``sgns.py``):
   word2vec's gradient in expectation, as matrix products;
@@ -25,13 +27,18 @@ Differences from gensim, on purpose:
   ``_check_block_memory``) is refused before training.
 
 The corpus may be any re-iterable of token lists (a list, or an object whose
-``__iter__`` streams from disk): it is read once for the vocabulary and once
-per epoch, and memory stays at vocabulary x dimensions plus one block.
+``__iter__`` streams from disk, such as ``sentiment.data.corpus.TextCorpus``):
+it is read once for the vocabulary and once per epoch, and memory stays at
+vocabulary x dimensions plus one chunk (and, for lists and corpora that say
+they are ``cacheable``, the corpus encoded at 2 bytes a token while it stays
+under ``_CACHE_BYTES``).
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -49,7 +56,7 @@ from sentiment.embeddings.vocab import Vocabulary, build_vocab, keep_probabiliti
 from sentiment.errors import SentimentWarning, TrainingError
 from sentiment.progress import Progress
 
-__all__ = ["Word2Vec", "effective_window"]
+__all__ = ["Word2Vec", "effective_window", "learning_rate"]
 
 # Refuse to allocate weight matrices taking more than this share of free memory.
 _MAX_MEMORY_SHARE = 0.8
@@ -62,6 +69,10 @@ _STALE_STEPS_PER_BLOCK = 600
 _MIN_BLOCK_WORDS = 32
 # Sentences are encoded and subsampled this many tokens at a time.
 _CHUNK_WORDS = 100_000
+# Encoded corpora are kept between epochs up to this size (2 bytes a token: 128M tokens); beyond it, re-read.
+_CACHE_BYTES = 256 * 2**20
+# Blocks waiting for a worker thread, per worker: enough to keep every worker busy, little memory.
+_QUEUED_BLOCKS_PER_WORKER = 4
 
 
 class _Diverged(Exception):
@@ -83,6 +94,18 @@ class _Block:
     tokens: np.ndarray  # word indices after subsampling
     sentence: np.ndarray  # sentence number of each token (only equality between tokens matters)
     raw_words: int  # tokens read from the corpus for this block, before any filtering
+
+
+def learning_rate(alpha: float, min_alpha: float, words_done: int, total_words: int) -> float:
+    """Linear decay from ``alpha`` to ``min_alpha`` over ``total_words`` (words read over all epochs).
+
+    ``words_done`` counts the words of every block handed out so far, by all
+    workers together, so N workers follow the same schedule as one.
+
+    >>> [round(learning_rate(0.025, 0.0001, done, 100), 6) for done in (0, 50, 100, 120)]
+    [0.025, 0.01255, 0.0001, 0.0001]
+    """
+    return alpha - (alpha - min_alpha) * (min(words_done, total_words) / total_words)
 
 
 def effective_window(window: int, longest_sentence: int) -> int:
@@ -160,6 +183,10 @@ class Word2Vec(BaseEstimator):
             while True:
                 try:
                     self._initialise_weights(len(vocab), rng)
+                    self._worker_rngs = [
+                        np.random.default_rng(s)
+                        for s in np.random.SeedSequence(self.seed).spawn(self.workers if self.workers > 1 else 0)
+                    ]
                     self._run_epochs(sentences, vocab, rng, progress)
                     break
                 except _Diverged as diverged:
@@ -171,6 +198,7 @@ class Word2Vec(BaseEstimator):
                     rng = np.random.default_rng(self.seed)
         finally:
             self._chunk_cache = None
+            self._worker_rngs = None
         self.training_seconds_ = time.perf_counter() - started
         self.wv_ = WordVectors(vocab.index_to_key, self.syn0_, counts=vocab.counts)  # shares syn0_, no copy
         return self
@@ -194,7 +222,8 @@ class Word2Vec(BaseEstimator):
         total_raw = vocab.total_words * self.epochs
         for epoch in range(self.epochs):
             epoch_start = time.perf_counter()
-            loss_sum, pairs, epoch_raw = self._train_epoch(
+            train_epoch = self._train_epoch_threads if self.workers > 1 else self._train_epoch
+            loss_sum, pairs, epoch_raw = train_epoch(
                 epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw
             )
             seconds = time.perf_counter() - epoch_start
@@ -210,7 +239,7 @@ class Word2Vec(BaseEstimator):
         with progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar:
             for block in self._blocks(sentences, vocab, rng):
                 # Linear decay over all epochs, by words read (as word2vec.c and gensim).
-                lr = self.alpha - (self.alpha - self.min_alpha) * ((done_raw + epoch_raw) / total_raw)
+                lr = learning_rate(self.alpha, self.min_alpha, done_raw + epoch_raw, total_raw)
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
                     block_loss, block_pairs = self._train_block(block, lr, rng)
                 if not np.isfinite(block_loss):
@@ -226,6 +255,109 @@ class Word2Vec(BaseEstimator):
         if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
             raise _Diverged(float("nan"))
         return loss_sum, pairs, epoch_raw
+
+    def _train_epoch_threads(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw):
+        """One pass with ``workers`` threads updating the shared weights in place (Hogwild).
+
+        This thread reads, encodes and subsamples the corpus and hands out
+        blocks, each with the learning rate of the words handed out so far by
+        all workers together (``learning_rate``), through a bounded queue; each
+        worker draws windows and noise words from its own generator and updates
+        ``syn0_`` and ``syn1neg_`` without locks. NumPy and scipy release the
+        GIL in the gathers, products and scatters, which is what runs in
+        parallel; BLAS is held to one thread so that workers do not
+        oversubscribe the cores. Two workers may update the same row at the
+        same moment and one of the two updates can be lost, as in gensim and
+        word2vec.c: results vary run to run, quality does not (measured in
+        docs/benchmark.md). Losses, pairs and words are summed over workers as
+        blocks finish; a non-finite loss stops every worker (``_Diverged``), and
+        so does an exception or Ctrl-C here, before it propagates: no thread
+        outlives the epoch.
+        """
+        from threadpoolctl import threadpool_limits
+
+        jobs: queue.Queue = queue.Queue(maxsize=_QUEUED_BLOCKS_PER_WORKER * self.workers)
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def work(worker_rng):
+            try:
+                while (job := jobs.get()) is not None:
+                    if stop.is_set():
+                        continue  # drain, so that the producer is never blocked
+                    block, lr = job
+                    with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the producer
+                        block_loss, block_pairs = self._train_block(block, lr, worker_rng)
+                    finished.put((block_loss, block_pairs, block.raw_words))
+            except BaseException as error:  # handed to the producer, which raises it
+                stop.set()
+                finished.put(error)
+
+        epoch_start = time.perf_counter()
+        totals = {"loss": 0.0, "pairs": 0, "raw": 0}
+        threads = [
+            threading.Thread(target=work, args=(worker_rng,), name=f"sgns-worker-{k}", daemon=True)
+            for k, worker_rng in enumerate(self._worker_rngs)
+        ]
+
+        def collect(bar) -> None:
+            while True:
+                try:
+                    result = finished.get_nowait()
+                except queue.Empty:
+                    return
+                if isinstance(result, BaseException):
+                    raise result
+                block_loss, block_pairs, raw_words = result
+                if not np.isfinite(block_loss):
+                    stop.set()
+                    raise _Diverged(block_loss)
+                totals["loss"] += block_loss
+                totals["pairs"] += block_pairs
+                totals["raw"] += raw_words
+                elapsed = time.perf_counter() - epoch_start
+                bar.advance(
+                    raw_words,
+                    status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
+                    f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
+                )
+
+        with (
+            progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar,
+            threadpool_limits(limits=1, user_api="blas"),
+        ):
+            for thread in threads:
+                thread.start()
+            handed_out = 0
+            try:
+                for block in self._blocks(sentences, vocab, rng):
+                    lr = learning_rate(self.alpha, self.min_alpha, done_raw + handed_out, total_raw)
+                    while True:
+                        try:
+                            jobs.put((block, lr), timeout=0.1)
+                            break
+                        except queue.Full:
+                            collect(bar)  # raises what stopped a worker
+                    handed_out += block.raw_words
+                    collect(bar)
+            except BaseException:
+                stop.set()  # the workers drop what is queued
+                raise
+            finally:
+                if stop.is_set():
+                    while True:
+                        try:
+                            jobs.get_nowait()
+                        except queue.Empty:
+                            break
+                for _ in threads:
+                    jobs.put(None)  # fits: the queue holds more blocks than there are workers
+                for thread in threads:
+                    thread.join()
+            collect(bar)
+        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+            raise _Diverged(float("nan"))
+        return totals["loss"], totals["pairs"], totals["raw"]
 
     def _check_params(self) -> None:
         check_word2vec_params({name: getattr(self, name) for name in PARAMS})
@@ -302,17 +434,21 @@ class Word2Vec(BaseEstimator):
     def _encoded_chunks(self, sentences: Iterable[list[str]], vocab: Vocabulary) -> Iterator[_Chunk]:
         """Word indices (``len(vocab)`` for words out of vocabulary) of runs of whole sentences.
 
-        An in-memory corpus (list or tuple) is encoded once and kept, as
-        uint16 where the vocabulary allows (2 bytes a token, far less than its
-        token lists); any other iterable is re-read and re-encoded each epoch,
-        so memory stays bounded by one chunk.
+        An in-memory corpus (list or tuple), or one that says it is
+        ``cacheable`` (yields the same tokens every pass, as ``TextCorpus``),
+        is encoded once and kept, as uint16 where the vocabulary allows (2
+        bytes a token, far less than its token lists), while it stays under
+        ``_CACHE_BYTES`` and more than one epoch is left; any other iterable,
+        or one bigger than that, is re-read and re-encoded each epoch, so
+        memory stays bounded by one chunk.
         """
         cache = getattr(self, "_chunk_cache", None)
         if cache is not None:
             yield from cache
             return
-        keep = isinstance(sentences, list | tuple)
+        keep = (isinstance(sentences, list | tuple) or getattr(sentences, "cacheable", False)) and self.epochs > 1
         chunks = [] if keep else None
+        cached_bytes = 0
         lookup = vocab.key_to_index.get
         unknown = len(vocab)
         dtype = np.uint16 if unknown <= np.iinfo(np.uint16).max else np.int32
@@ -325,6 +461,9 @@ class Word2Vec(BaseEstimator):
                 chunk = _Chunk(np.array(ids, dtype=dtype), np.array(lengths, dtype=np.int64))
                 if keep:
                     chunks.append(chunk)
+                    cached_bytes += chunk.ids.nbytes + chunk.lengths.nbytes
+                    if cached_bytes > _CACHE_BYTES:
+                        keep, chunks = False, None  # too big to keep: stream every epoch
                 yield chunk
                 ids, lengths = [], []
         if lengths:

@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from sentiment.data.corpus import TextCorpus
 from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.word2vec import Word2Vec
@@ -50,7 +51,8 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     Word2Vec parameters keep gensim's names. ``unlabeled_texts`` are added to
     the texts passed to ``fit`` for training the vectors only (never held-out
-    texts: pass those to ``transform``).
+    texts: pass those to ``transform``); a ``TextCorpus`` there is streamed
+    from its files on every pass instead of being read into memory.
     """
 
     __init__ = keyword_init(
@@ -82,15 +84,33 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
             self.word2vec_ = None
             return self
         corpus = tokens
-        if self.unlabeled_texts is not None:
+        if isinstance(self.unlabeled_texts, TextCorpus):  # streamed from disk on every pass, never held
+            streamed = TextCorpus(self.unlabeled_texts.paths, text_column=self.unlabeled_texts.text_column)
+            corpus = _Chained(tokens, _tokens(self.unlabeled_texts.texts, self.progress), streamed)
+        elif self.unlabeled_texts is not None:
             corpus = tokens + _tokens(self.unlabeled_texts, self.progress)
         self.word2vec_ = Word2Vec(**self.word2vec_params()).fit(corpus, progress=self.progress)
+        if isinstance(self.unlabeled_texts, TextCorpus):
+            self.unlabeled_texts.rows_read = streamed.rows_read  # what was read from the files, for the model card
         self.wv_ = self.word2vec_.wv
         return self
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "wv_")
         return np.array([f"embedding{i}" for i in range(self.wv_.vector_size)], dtype=object)
+
+
+class _Chained:
+    """Re-iterable: the token lists of each part in turn (lists, or a cacheable ``TextCorpus``)."""
+
+    cacheable = True
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __iter__(self):
+        for part in self.parts:
+            yield from part
 
 
 def _tokens(texts, progress: Progress | None) -> list[list[str]]:
