@@ -67,6 +67,8 @@ _MAX_BLOCK_BYTES = 2**30
 # a run that diverges anyway starts again with blocks half as big, down to _MIN_BLOCK_WORDS.
 _STALE_STEPS_PER_BLOCK = 600
 _MIN_BLOCK_WORDS = 32
+# A block whose loss per pair exceeds this many times that of all-zero vectors is diverging (see _diverging).
+_DIVERGED_LOSS_FACTOR = 10
 # Sentences are encoded and subsampled this many tokens at a time.
 _CHUNK_WORDS = 100_000
 # Encoded corpora are kept between epochs up to this size (2 bytes a token: 128M tokens); beyond it, re-read.
@@ -242,7 +244,7 @@ class Word2Vec(BaseEstimator):
                 lr = learning_rate(self.alpha, self.min_alpha, done_raw + epoch_raw, total_raw)
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
                     block_loss, block_pairs = self._train_block(block, lr, rng)
-                if not np.isfinite(block_loss):
+                if self._diverging(block_loss, block_pairs):
                     raise _Diverged(block_loss)
                 loss_sum += block_loss
                 pairs += block_pairs
@@ -309,7 +311,7 @@ class Word2Vec(BaseEstimator):
                 if isinstance(result, BaseException):
                     raise result
                 block_loss, block_pairs, raw_words = result
-                if not np.isfinite(block_loss):
+                if self._diverging(block_loss, block_pairs):
                     stop.set()
                     raise _Diverged(block_loss)
                 totals["loss"] += block_loss
@@ -358,6 +360,16 @@ class Word2Vec(BaseEstimator):
         if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
             raise _Diverged(float("nan"))
         return totals["loss"], totals["pairs"], totals["raw"]
+
+    def _diverging(self, block_loss: float, block_pairs: int) -> bool:
+        """A block's loss is not finite, or far above what all-zero vectors give (``(1 + negative) log 2`` a pair).
+
+        Training starts near that loss and only goes down; a block ten times
+        above it means vectors are blowing up (they can grow large for a while
+        before anything overflows), and training restarts with smaller blocks.
+        """
+        ceiling = _DIVERGED_LOSS_FACTOR * (1 + self.negative) * np.log(2) * max(block_pairs, 1)
+        return not np.isfinite(block_loss) or block_loss > ceiling
 
     def _check_params(self) -> None:
         check_word2vec_params({name: getattr(self, name) for name in PARAMS})
