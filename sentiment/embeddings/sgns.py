@@ -279,17 +279,19 @@ def _pair_mask(sentence: np.ndarray, windows: np.ndarray, deltas: np.ndarray) ->
     """``valid[j, k]``: is (context ``j``, centre ``j + deltas[k]``) a pair?
 
     It is when the centre is in the block and in ``j``'s sentence, and
-    ``|deltas[k]|`` is within the reduced window drawn for the centre.
+    ``|deltas[k]|`` is within the reduced window drawn for the centre. Four
+    whole-block operations on padded copies (a centre outside the block has
+    window 0, so it never pairs), not a few per offset: small operations hold
+    the GIL that worker threads share.
     """
     n_tokens = sentence.shape[0]
-    valid = np.zeros((n_tokens, len(deltas)), dtype=bool)
-    for k, delta in enumerate(deltas):
-        d = abs(int(delta))
-        if d >= n_tokens:
-            continue
-        context, centre = (slice(None, -d), slice(d, None)) if delta > 0 else (slice(d, None), slice(None, -d))
-        valid[context, k] = (sentence[context] == sentence[centre]) & (windows[centre] >= d)
-    return valid
+    reach = int(np.abs(deltas).max())
+    padded_sentence = np.zeros(n_tokens + 2 * reach, dtype=sentence.dtype)
+    padded_sentence[reach : reach + n_tokens] = sentence
+    padded_windows = np.zeros(n_tokens + 2 * reach, dtype=windows.dtype)
+    padded_windows[reach : reach + n_tokens] = windows
+    centres = np.arange(n_tokens)[:, None] + (deltas + reach)  # index of centre j + deltas[k] in the padded copies
+    return (padded_sentence[centres] == sentence[:, None]) & (padded_windows[centres] >= np.abs(deltas))
 
 
 def _pair_scores(inputs, outputs, deltas) -> np.ndarray:
