@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -58,26 +59,54 @@ def test_learning_rate_falls_linearly_with_the_words_of_all_workers():
     assert learning_rate(0.025, 0.0001, 1500, 1000) == pytest.approx(0.0001)  # never below min_alpha
 
 
-def test_each_block_gets_the_rate_of_the_words_handed_out_before_it_by_all_workers(imdb_unsup_tokens, monkeypatch):
-    seen = []
+@pytest.fixture(params=["processes", "threads"])
+def parallelism(request, monkeypatch):
+    """Run a test with worker processes (the default on Linux) and with worker threads."""
+    monkeypatch.setattr(word2vec_module, "PARALLELISM", request.param)
+    return request.param
+
+
+def test_each_block_gets_the_rate_of_the_words_handed_out_before_it_by_all_workers(
+    imdb_unsup_tokens, monkeypatch, parallelism
+):
+    asked = []
+
+    def recording(alpha, min_alpha, words_done, total_words):
+        asked.append(words_done)
+        return learning_rate(alpha, min_alpha, words_done, total_words)
+
+    monkeypatch.setattr(word2vec_module, "learning_rate", recording)
+    handed = []
+    blocks = Word2Vec._blocks
+
+    def counted_blocks(self, sentences, vocab, rng):
+        for block in blocks(self, sentences, vocab, rng):
+            handed.append(block.raw_words)
+            yield block
+
+    monkeypatch.setattr(Word2Vec, "_blocks", counted_blocks)
+    model = Word2Vec(vector_size=10, epochs=2, workers=2, seed=0).fit(imdb_unsup_tokens[:400])
+    total = model.vocabulary_.total_words * 2
+    # One rate per block, from the words of every block handed out before it, whichever worker trains it.
+    assert asked == np.concatenate(([0], np.cumsum(handed)[:-1])).tolist()
+    assert asked[-1] + handed[-1] == total
+
+
+def test_both_worker_threads_train(imdb_unsup_tokens, monkeypatch):
+    monkeypatch.setattr(word2vec_module, "PARALLELISM", "threads")
+    seen = set()
     train_block = Word2Vec._train_block
 
     def recording(self, block, lr, rng):
-        seen.append((lr, block.raw_words, threading.current_thread().name))
+        seen.add(threading.current_thread().name)
         return train_block(self, block, lr, rng)
 
     monkeypatch.setattr(Word2Vec, "_train_block", recording)
-    model = Word2Vec(vector_size=10, epochs=2, workers=2, seed=0).fit(imdb_unsup_tokens[:400])
-    total = model.vocabulary_.total_words * 2
-    seen.sort(key=lambda item: -item[0])  # the rate falls with every block handed out: this is the handing order
-    before = np.concatenate(([0], np.cumsum([raw for _, raw, _ in seen])[:-1]))
-    expected = [learning_rate(0.025, 0.0001, int(done), total) for done in before]
-    assert [lr for lr, _, _ in seen] == pytest.approx(expected, rel=1e-12)
-    assert before[-1] + seen[-1][1] == total
-    assert {name for _, _, name in seen} == {"sgns-worker-0", "sgns-worker-1"}  # both workers trained
+    Word2Vec(vector_size=10, epochs=1, workers=2, seed=0).fit(imdb_unsup_tokens[:400])
+    assert seen == {"sgns-worker-0", "sgns-worker-1"}
 
 
-def test_two_workers_train_finite_vectors_and_report_totals_over_workers(imdb_unsup_tokens):
+def test_two_workers_train_finite_vectors_and_report_totals_over_workers(imdb_unsup_tokens, parallelism):
     progress = _Recorder()
     model = Word2Vec(vector_size=20, epochs=2, workers=2, seed=0).fit(imdb_unsup_tokens[:600], progress=progress)
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg_).all()
@@ -93,7 +122,7 @@ def test_two_workers_train_finite_vectors_and_report_totals_over_workers(imdb_un
     assert 0 < second < first < 6 * np.log(2)
 
 
-def test_pairs_and_loss_are_summed_over_workers():
+def test_pairs_and_loss_are_summed_over_workers(parallelism):
     # One long sentence, no subsampling: each token is the context of (window + 1) pairs on average,
     # so a worker's pairs left out of the total would show as about half that.
     rng = np.random.default_rng(0)
@@ -132,7 +161,7 @@ def test_two_workers_learn_as_well_as_one_on_real_reviews(imdb_unsup_tokens):
     assert overlap(one.wv, two.wv) >= 0.85 * overlap(one.wv, other_seed.wv)
 
 
-def test_an_interruption_stops_every_worker_thread(imdb_unsup_tokens):
+def test_an_interruption_stops_every_worker(imdb_unsup_tokens, parallelism):
     class Interrupting(_Recorder):
         @contextmanager
         def task(self, description, total=None, unit=""):
@@ -153,6 +182,7 @@ def test_an_interruption_stops_every_worker_thread(imdb_unsup_tokens):
         Word2Vec(vector_size=20, epochs=1, workers=2, seed=0).fit(imdb_unsup_tokens[:600], progress=Interrupting())
     assert threading.active_count() == before
     assert not any(t.name.startswith("sgns-worker") for t in threading.enumerate())
+    assert multiprocessing.active_children() == []
 
 
 def test_ctrl_c_with_workers_running_exits_130_and_leaves_nothing(shared_data, tmp_path):
@@ -165,12 +195,30 @@ def test_ctrl_c_with_workers_running_exits_130_and_leaves_nothing(shared_data, t
     )  # fmt: skip
     _wait_until_the_command_runs(slow)
     time.sleep(3)
-    assert slow.poll() is None, "training finished before it could be interrupted"
+    workers = _children_while_training(slow)
+    assert len(workers) >= 2, "no worker processes seen"
     slow.send_signal(signal.SIGINT)
     _, stderr = slow.communicate(timeout=60)
     assert slow.returncode == 130
     assert "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []  # no model, no temporary directory
+    time.sleep(0.5)
+    assert [pid for pid in workers if os.path.exists(f"/proc/{pid}")] == []  # no worker left running
+
+
+def _children_while_training(process, timeout=60.0) -> list[int]:
+    """The worker processes of ``process``, once two of them run (each epoch forks its own)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "training finished before it could be interrupted"
+        children = []
+        for task in os.listdir(f"/proc/{process.pid}/task"):
+            with open(f"/proc/{process.pid}/task/{task}/children") as listed:
+                children += [int(pid) for pid in listed.read().split()]
+        if len(children) >= 2:
+            return children
+        time.sleep(0.01)
+    return []
 
 
 def _wait_until_the_command_runs(process, timeout=180.0):

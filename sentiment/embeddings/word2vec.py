@@ -36,8 +36,12 @@ under ``_CACHE_BYTES``).
 
 from __future__ import annotations
 
+import gc
+import mmap
+import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 import warnings
@@ -73,8 +77,11 @@ _DIVERGED_LOSS_FACTOR = 10
 _CHUNK_WORDS = 100_000
 # Encoded corpora are kept between epochs up to this size (2 bytes a token: 128M tokens); beyond it, re-read.
 _CACHE_BYTES = 256 * 2**20
-# Blocks waiting for a worker thread, per worker: enough to keep every worker busy, little memory.
+# Blocks waiting for a worker, per worker: enough to keep every worker busy, little memory.
 _QUEUED_BLOCKS_PER_WORKER = 4
+# How workers > 1 run: forked processes over weights in shared memory where the platform forks (no GIL to
+# share; see docs/trainer.md for the measurements), else threads.
+PARALLELISM = "processes" if "fork" in multiprocessing.get_all_start_methods() else "threads"
 
 
 class _Diverged(Exception):
@@ -127,6 +134,57 @@ def effective_window(window: int, longest_sentence: int) -> int:
         )
         return widest
     return window
+
+
+def _shared_copy(array: np.ndarray) -> np.ndarray:
+    """``array`` copied into anonymous shared memory: processes forked afterwards write into the same pages.
+
+    ``mmap(-1, n)`` is ``MAP_SHARED | MAP_ANONYMOUS``: no file, no name, freed
+    with the last process that maps it, so an interrupted run leaves nothing.
+    """
+    buffer = mmap.mmap(-1, max(array.nbytes, 1))
+    shared = np.frombuffer(buffer, dtype=array.dtype, count=array.size).reshape(array.shape)
+    shared[...] = array
+    return shared
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _process_worker(model: Word2Vec, jobs, finished, seed) -> None:
+    """A forked worker: train the blocks of ``jobs`` into the shared weights until ``None``; report to ``finished``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it terminates the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die if the parent is killed outright
+    except (OSError, AttributeError):  # not Linux
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # peak RSS from now on
+        start = _status_kib("VmRSS"), _status_kib("RssShmem")
+    except OSError:
+        start = None
+    rng = np.random.default_rng(seed)
+    try:
+        while (job := jobs.get()) is not None:
+            tokens, sentence, raw_words, lr = job
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the parent
+                block_loss, block_pairs = model._train_block(_Block(tokens, sentence, raw_words), lr, rng)
+            finished.put((block_loss, block_pairs, raw_words))
+        peak = 0
+        if start is not None:  # the rise of the peak, less the shared weights' pages (the parent counts those)
+            peak = max(0, _status_kib("VmHWM") - start[0] - (_status_kib("RssShmem") - start[1])) * 1024
+        finished.put(("done", peak))
+    except BaseException as error:
+        finished.put(("error", f"{type(error).__name__}: {error}"))
 
 
 class Word2Vec(BaseEstimator):
@@ -214,6 +272,17 @@ class Word2Vec(BaseEstimator):
         self.syn1neg_ = np.zeros((n_words, dim), dtype=np.float32)
         self._input_optimizer = make_optimizer(self.optimizer, n_words)
         self._output_optimizer = make_optimizer(self.optimizer, n_words)
+        if self._parallelism() == "processes":
+            # Worker processes write into the same pages: both matrices (and any optimizer state) in shared memory.
+            self.syn0_ = _shared_copy(self.syn0_)
+            self.syn1neg_ = _shared_copy(self.syn1neg_)
+            for optimizer in (self._input_optimizer, self._output_optimizer):
+                for name, value in vars(optimizer).items():
+                    if isinstance(value, np.ndarray):
+                        setattr(optimizer, name, _shared_copy(value))
+
+    def _parallelism(self) -> str | None:
+        return PARALLELISM if self.workers > 1 else None
 
     def _run_epochs(self, sentences, vocab: Vocabulary, rng, progress: Progress) -> None:
         """The training loop: ``epochs`` passes, learning rate falling linearly by words read."""
@@ -221,10 +290,15 @@ class Word2Vec(BaseEstimator):
         self.epoch_seconds_: list[float] = []
         self.words_per_second_: list[float] = []
         self.pairs_per_epoch_: list[int] = []
+        self.worker_peak_bytes_ = 0  # worker processes' own memory (beyond the shared weights), at most at once
         total_raw = vocab.total_words * self.epochs
         for epoch in range(self.epochs):
             epoch_start = time.perf_counter()
-            train_epoch = self._train_epoch_threads if self.workers > 1 else self._train_epoch
+            train_epoch = {
+                None: self._train_epoch,
+                "threads": self._train_epoch_threads,
+                "processes": self._train_epoch_processes,
+            }[self._parallelism()]
             loss_sum, pairs, epoch_raw = train_epoch(
                 epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw
             )
@@ -357,6 +431,110 @@ class Word2Vec(BaseEstimator):
                 for thread in threads:
                     thread.join()
             collect(bar)
+        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+            raise _Diverged(float("nan"))
+        return totals["loss"], totals["pairs"], totals["raw"]
+
+    def _train_epoch_processes(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw):
+        """One pass with ``workers`` forked processes updating the shared weights in place (Hogwild).
+
+        As ``_train_epoch_threads`` (this process reads the corpus and hands
+        out blocks with the learning rate of all the words handed out so far;
+        each worker has its own generator; races between workers on a row are
+        accepted), but the workers are processes: ``syn0_`` and ``syn1neg_``
+        live in anonymous shared memory (``_shared_copy``) that the forked
+        workers write to, blocks travel through a bounded queue, and no GIL is
+        shared, so the whole block step runs in parallel. Workers ignore
+        Ctrl-C and die with this process; an error, a non-finite loss or an
+        interruption here terminates them before it propagates, and shared
+        memory is anonymous, so nothing outlives the run. Each worker reports
+        the peak of its own memory beyond what it inherited
+        (``worker_peak_bytes_``).
+        """
+        from threadpoolctl import threadpool_limits
+
+        context = multiprocessing.get_context("fork")
+        jobs = context.Queue(maxsize=_QUEUED_BLOCKS_PER_WORKER * self.workers)
+        finished = context.Queue()
+        seeds = np.random.SeedSequence(self.seed, spawn_key=(self.block_restarts_, epoch)).spawn(self.workers)
+        workers = [
+            context.Process(target=_process_worker, args=(self, jobs, finished, seed), name=f"sgns-worker-{k}")
+            for k, seed in enumerate(seeds)
+        ]
+        epoch_start = time.perf_counter()
+        totals = {"loss": 0.0, "pairs": 0, "raw": 0, "done": 0, "memory": 0}
+
+        def collect(bar, wait: bool = False) -> None:
+            while True:
+                try:
+                    result = finished.get(timeout=0.1) if wait else finished.get_nowait()
+                except queue.Empty:
+                    if any(not w.is_alive() and w.exitcode for w in workers):
+                        codes = [w.exitcode for w in workers]
+                        raise TrainingError(f"an SGNS worker process died (exit codes {codes})") from None
+                    if wait:
+                        continue
+                    return
+                if result[0] == "error":
+                    raise TrainingError(f"an SGNS worker failed: {result[1]}")
+                if result[0] == "done":
+                    totals["done"] += 1
+                    totals["memory"] += result[1]
+                    if totals["done"] == len(workers):
+                        return
+                    continue
+                block_loss, block_pairs, raw_words = result
+                if self._diverging(block_loss, block_pairs):
+                    raise _Diverged(block_loss)
+                totals["loss"] += block_loss
+                totals["pairs"] += block_pairs
+                totals["raw"] += raw_words
+                elapsed = time.perf_counter() - epoch_start
+                bar.advance(
+                    raw_words,
+                    status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
+                    f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
+                )
+
+        with (
+            progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar,
+            threadpool_limits(limits=1, user_api="blas"),  # inherited by the workers
+        ):
+            completed = False
+            try:
+                gc.freeze()  # the workers' collector leaves inherited objects alone: their pages stay shared
+                try:
+                    with warnings.catch_warnings():  # Python 3.12+ warns on fork with threads; the workers use none
+                        warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
+                        for worker in workers:
+                            worker.start()
+                finally:
+                    gc.unfreeze()
+                handed_out = 0
+                for block in self._blocks(sentences, vocab, rng):
+                    lr = learning_rate(self.alpha, self.min_alpha, done_raw + handed_out, total_raw)
+                    job = (block.tokens, block.sentence, block.raw_words, lr)
+                    while True:
+                        try:
+                            jobs.put(job, timeout=0.1)
+                            break
+                        except queue.Full:
+                            collect(bar)
+                    handed_out += block.raw_words
+                    collect(bar)
+                for _ in workers:
+                    jobs.put(None)
+                collect(bar, wait=True)  # until every worker said it is done
+                completed = True
+            finally:
+                for worker in workers:
+                    if not completed and worker.is_alive():
+                        worker.terminate()
+                    worker.join()
+                for channel in (jobs, finished):
+                    channel.cancel_join_thread()  # never wait at exit for blocks no worker will read
+                    channel.close()
+        self.worker_peak_bytes_ = max(self.worker_peak_bytes_, totals["memory"])
         if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
             raise _Diverged(float("nan"))
         return totals["loss"], totals["pairs"], totals["raw"]

@@ -5,7 +5,8 @@ the scaling table adds the words/s of both at 1, 2, 4, ... workers up to that
 number, measured in the same run, one after the other. Each trainer runs in
 a forked child process so that its wall time and its peak memory (the rise
 of the child's peak resident set over its size at the start, Linux
-``/proc``; worker threads share it) are its own; both see the same token lists and the same
+``/proc``, plus the peaks of our worker processes beyond the memory they
+share with it) are its own; both see the same token lists and the same
 hyperparameters (gensim: ``sg=1, hs=0``). Quality is measured on the same
 yardsticks for both: Google analogies (30,000 most frequent words), WS-353 and
 SimLex-999 Spearman, neighbour overlap@10 between the two models over the most
@@ -62,7 +63,9 @@ def _in_child(job, args) -> dict:
         try:
             result = job(*args)
             result["seconds"] = time.perf_counter() - started
-            result["peak_memory_mib"] = (_proc_status_kib("VmHWM") - start_rss) / 1024
+            # plus what worker processes of its own held beyond the memory they share with it
+            extra = result.pop("worker_peak_bytes", 0) / 2**20
+            result["peak_memory_mib"] = (_proc_status_kib("VmHWM") - start_rss) / 1024 + extra
             pipe.send(result)
         except BaseException as error:  # sent to the parent, which raises it
             pipe.send({"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()})
@@ -94,6 +97,7 @@ def _train_ours(sentences, params):
         "syn1neg": model.syn1neg_,
         "reported_loss": model.loss_history_[-1],
         "counts": model.vocabulary_.counts,
+        "worker_peak_bytes": getattr(model, "worker_peak_bytes_", 0),
     }
 
 
