@@ -305,3 +305,16 @@ def test_workers_default_to_the_available_cores_on_the_command_line():
         assert "--workers" in result.stdout
     assert len(os.sched_getaffinity(0)) == AVAILABLE_CORES
     assert Word2Vec().workers == 1  # the Python API stays deterministic by default
+
+
+def test_validation_measures_both_trainers_at_each_worker_count(imdb_unsup_tokens):
+    from sentiment.experiments.validate import compare_to_gensim, scaling_markdown
+
+    params = dict(vector_size=10, window=3, negative=3, min_count=5, sample=1e-3, epochs=1, seed=0, workers=2)
+    report = compare_to_gensim(imdb_unsup_tokens[:400], params=params)
+    assert [row["workers"] for row in report["scaling"]] == [1, 2]
+    for row in report["scaling"]:
+        assert row["ours_words_per_second"] > 0 and row["gensim_words_per_second"] > 0
+    assert report["scaling"][0]["ours_speedup"] == 1.0
+    assert report["workers"] == 2 and report["results"]["ours"]["peak_memory_mib"] > 0
+    assert scaling_markdown(report).count("\n") == 3  # header, rule, two rows
