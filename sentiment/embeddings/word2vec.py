@@ -142,10 +142,16 @@ def _shared_copy(array: np.ndarray) -> np.ndarray:
     ``mmap(-1, n)`` is ``MAP_SHARED | MAP_ANONYMOUS``: no file, no name, freed
     with the last process that maps it, so an interrupted run leaves nothing.
     """
-    buffer = mmap.mmap(-1, max(array.nbytes, 1))
-    shared = np.frombuffer(buffer, dtype=array.dtype, count=array.size).reshape(array.shape)
+    shared = _shared_zeros(array.shape, array.dtype)
     shared[...] = array
     return shared
+
+
+def _shared_zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Zeros in anonymous shared memory (see ``_shared_copy``); pages take memory only once written."""
+    size = int(np.prod(shape))
+    buffer = mmap.mmap(-1, max(size * np.dtype(dtype).itemsize, 1))
+    return np.frombuffer(buffer, dtype=dtype, count=size).reshape(shape)
 
 
 def _status_kib(field: str) -> int:
@@ -267,15 +273,21 @@ class Word2Vec(BaseEstimator):
 
     def _initialise_weights(self, n_words: int, rng) -> None:
         dim = self.vector_size
+        # Worker processes write into the same pages: both matrices (and any optimizer state) in shared memory,
+        # the zeros untouched until trained (as np.zeros), so memory grows as rows are used, with no extra copy.
+        shared = self._parallelism() == "processes"
         # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
-        self.syn0_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-        self.syn1neg_ = np.zeros((n_words, dim), dtype=np.float32)
+        if shared:  # in place, without temporaries (workers > 1 is not reproducible anyway)
+            self.syn0_ = _shared_zeros((n_words, dim), np.float32)
+            rng.random(dtype=np.float32, out=self.syn0_)
+            self.syn0_ -= np.float32(0.5)
+            self.syn0_ /= np.float32(dim)
+        else:
+            self.syn0_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        self.syn1neg_ = _shared_zeros((n_words, dim), np.float32) if shared else np.zeros((n_words, dim), np.float32)
         self._input_optimizer = make_optimizer(self.optimizer, n_words)
         self._output_optimizer = make_optimizer(self.optimizer, n_words)
-        if self._parallelism() == "processes":
-            # Worker processes write into the same pages: both matrices (and any optimizer state) in shared memory.
-            self.syn0_ = _shared_copy(self.syn0_)
-            self.syn1neg_ = _shared_copy(self.syn1neg_)
+        if shared:
             for optimizer in (self._input_optimizer, self._output_optimizer):
                 for name, value in vars(optimizer).items():
                     if isinstance(value, np.ndarray):
