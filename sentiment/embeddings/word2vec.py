@@ -79,6 +79,8 @@ _CHUNK_WORDS = 100_000
 _CACHE_BYTES = 256 * 2**20
 # Blocks waiting for a worker, per worker: enough to keep every worker busy, little memory.
 _QUEUED_BLOCKS_PER_WORKER = 4
+# Blocks sent to a worker process in one message.
+_BLOCKS_PER_MESSAGE = 4
 # How workers > 1 run: forked processes over weights in shared memory where the platform forks (no GIL to
 # share; see docs/trainer.md for the measurements), else threads.
 PARALLELISM = "processes" if "fork" in multiprocessing.get_all_start_methods() else "threads"
@@ -181,10 +183,12 @@ def _process_worker(model: Word2Vec, jobs, finished, seed) -> None:
     rng = np.random.default_rng(seed)
     try:
         while (job := jobs.get()) is not None:
-            tokens, sentence, raw_words, lr = job
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the parent
-                block_loss, block_pairs = model._train_block(_Block(tokens, sentence, raw_words), lr, rng)
-            finished.put((block_loss, block_pairs, raw_words))
+            results = []
+            for tokens, sentence, raw_words, lr in job:  # a few blocks a message: fewer pickles and wake-ups
+                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the parent
+                    block_loss, block_pairs = model._train_block(_Block(tokens, sentence, raw_words), lr, rng)
+                results.append((block_loss, block_pairs, raw_words))
+            finished.put(results)
         peak = 0
         if start is not None:  # the rise of the peak, less the shared weights' pages (the parent counts those)
             peak = max(0, _status_kib("VmHWM") - start[0] - (_status_kib("RssShmem") - start[1])) * 1024
@@ -495,11 +499,13 @@ class Word2Vec(BaseEstimator):
                     if totals["done"] == len(workers):
                         return
                     continue
-                block_loss, block_pairs, raw_words = result
-                if self._diverging(block_loss, block_pairs):
-                    raise _Diverged(block_loss)
-                totals["loss"] += block_loss
-                totals["pairs"] += block_pairs
+                raw_words = 0
+                for block_loss, block_pairs, block_raw in result:
+                    if self._diverging(block_loss, block_pairs):
+                        raise _Diverged(block_loss)
+                    totals["loss"] += block_loss
+                    totals["pairs"] += block_pairs
+                    raw_words += block_raw
                 totals["raw"] += raw_words
                 elapsed = time.perf_counter() - epoch_start
                 bar.advance(
@@ -507,6 +513,14 @@ class Word2Vec(BaseEstimator):
                     status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
                     f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
                 )
+
+        def hand_out(job) -> None:
+            while True:
+                try:
+                    jobs.put(job, timeout=0.1)
+                    return
+                except queue.Full:
+                    collect(bar)
 
         with (
             progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar,
@@ -523,17 +537,17 @@ class Word2Vec(BaseEstimator):
                 finally:
                     gc.unfreeze()
                 handed_out = 0
+                job = []
                 for block in self._blocks(sentences, vocab, rng):
                     lr = learning_rate(self.alpha, self.min_alpha, done_raw + handed_out, total_raw)
-                    job = (block.tokens, block.sentence, block.raw_words, lr)
-                    while True:
-                        try:
-                            jobs.put(job, timeout=0.1)
-                            break
-                        except queue.Full:
-                            collect(bar)
+                    job.append((block.tokens, block.sentence, block.raw_words, lr))
                     handed_out += block.raw_words
-                    collect(bar)
+                    if len(job) == _BLOCKS_PER_MESSAGE:
+                        hand_out(job)
+                        job = []
+                        collect(bar)
+                if job:
+                    hand_out(job)
                 for _ in workers:
                     jobs.put(None)
                 collect(bar, wait=True)  # until every worker said it is done
