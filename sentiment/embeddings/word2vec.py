@@ -156,6 +156,29 @@ def _shared_zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
     return np.frombuffer(buffer, dtype=dtype, count=size).reshape(shape)
 
 
+def _drain(channel) -> None:
+    """Close a ``multiprocessing.Queue`` whose readers are gone, reading what its feeder thread still writes.
+
+    The feeder thread writes the queued messages into a pipe and exits after
+    the last; with no worker left to read, it would block on a full pipe for
+    good. Reading the pipe here (the queue's own reader end, for at most 5 s)
+    lets it finish, so no thread outlives the epoch.
+    """
+    feeder = getattr(channel, "_thread", None)
+    reader = getattr(channel, "_reader", None)
+    channel.cancel_join_thread()
+    channel.close()
+    deadline = time.monotonic() + 5
+    while feeder is not None and reader is not None and feeder.is_alive() and time.monotonic() < deadline:
+        try:
+            if reader.poll(0.05):
+                reader.recv_bytes()
+        except (OSError, EOFError):  # the feeder closed the pipe: it is done
+            break
+    if feeder is not None:
+        feeder.join(timeout=1)
+
+
 def _status_kib(field: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
@@ -557,9 +580,12 @@ class Word2Vec(BaseEstimator):
                     if not completed and worker.is_alive():
                         worker.terminate()
                     worker.join()
-                for channel in (jobs, finished):
-                    channel.cancel_join_thread()  # never wait at exit for blocks no worker will read
-                    channel.close()
+                if completed:
+                    jobs.close()
+                    jobs.join_thread()
+                else:
+                    _drain(jobs)  # the queue's feeder thread ends even though no worker reads any more
+                finished.close()
         self.worker_peak_bytes_ = max(self.worker_peak_bytes_, totals["memory"])
         if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
             raise _Diverged(float("nan"))
