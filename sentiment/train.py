@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sentiment.calibration import SigmoidCalibrator
+from sentiment.data.corpus import TextCorpus
 from sentiment.data.reviews import Reviews, index_sha256, split_indices
 from sentiment.errors import DataError, TrainingError
 from sentiment.evaluate import evaluate
@@ -115,7 +116,7 @@ def train(
     *,
     test: Reviews | None = None,
     test_size: float = 0.2,
-    unlabeled: list[str] | None = None,
+    unlabeled: list[str] | TextCorpus | None = None,
     features: str = "both",
     word2vec: dict | None = None,
     C: float | None = None,
@@ -266,6 +267,14 @@ def _refittable(features_step):
     return clone(features_step)
 
 
+def _rows(unlabeled) -> int | None:
+    """Unlabelled texts used: counted on the last pass for a streamed ``TextCorpus`` (None if never read)."""
+    if unlabeled is None or hasattr(unlabeled, "__len__"):
+        return len(unlabeled or [])
+    rows = unlabeled.rows_read
+    return None if rows is None else rows + len(unlabeled.texts)
+
+
 def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, selection, seed, metrics, fit_seconds) -> dict:
     meta = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -282,7 +291,7 @@ def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, selection,
             "held_out_sha256": test_part.sha256,
             "train_rows": len(train_part),
             "held_out_rows": len(test_part),
-            "unlabeled_rows": len(unlabeled or []),
+            "unlabeled_rows": _rows(unlabeled),
             "dropped_rows": reviews.dropped,
         },
         "metrics": _finite(metrics),

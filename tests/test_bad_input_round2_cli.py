@@ -122,7 +122,7 @@ BROKEN = {
     "validate: garbage corpus": (["validate", "{garbage}"], 1),
     "validate: missing --labelled": (["validate", "{data}", "--labelled", "{missing}"], 1),
     "validate: negative limit": (["validate", "{data}", "--limit", "-5"], 2),
-    "validate: negative workers": (["validate", "{data}", "--workers", "-1"], 2),
+    "validate: negative workers": (["validate", "{data}", "--workers", "-1"], 1),
     "validate: negative epochs": (["validate", "{data}", "--epochs", "-1"], 1),
     "compare: missing file": (["compare", "{missing}"], 1),
     "compare: garbage file": (["compare", "{garbage}"], 1),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sentiment.cli.console import note
+from sentiment.data.corpus import TextCorpus
 
 __all__ = ["default_model_dir", "read_data", "read_for_experiment"]
 
@@ -23,7 +24,11 @@ def default_model_dir(data: Path) -> Path:
 
 
 def read_data(data: Path, *, unlabeled=None, text_column=None, label_column=None, download=False, progress):
-    """Labelled reviews, the dataset's own held-out split (or None) and extra texts for the word vectors."""
+    """Labelled reviews, the dataset's own held-out split (or None) and extra texts for the word vectors.
+
+    The extra texts are a list (a dataset's unlabelled split), or with ``unlabeled`` files a ``TextCorpus``
+    that streams them (after the dataset's texts) on every pass.
+    """
     from sentiment.data.datasets import is_dataset, training_data
     from sentiment.data.reviews import load_reviews
 
@@ -38,17 +43,23 @@ def read_data(data: Path, *, unlabeled=None, text_column=None, label_column=None
         held_out, extra = None, []
     for message in reviews.notes:
         note(message)
-    extra = list(extra)
-    for path in unlabeled or []:
-        with progress.task(f"Reading {path.name}"):
-            extra.extend(load_reviews(path, text_column=text_column, require_labels=False).texts)
-    return reviews, held_out, extra
+    if unlabeled:
+        # Streamed from disk on every pass of the word-vector training, never read into memory.
+        return reviews, held_out, TextCorpus(unlabeled, texts=extra, text_column=text_column)
+    return reviews, held_out, list(extra)
 
 
 def read_for_experiment(data, unlabeled, text_column, label_column, download, progress):
-    """Labelled reviews and extra texts; a built-in dataset's test split stays unseen (compare/sweep split train)."""
+    """Labelled reviews and extra texts; a built-in dataset's test split stays unseen (compare/sweep split train).
+
+    ``compare`` and ``sweep`` train word vectors many times over: they read
+    ``--unlabeled`` files into memory once rather than stream them.
+    """
     reviews, _, extra = read_data(
         data, unlabeled=unlabeled, text_column=text_column, label_column=label_column, download=download,
         progress=progress,
     )  # fmt: skip
+    if isinstance(extra, TextCorpus):
+        with progress.task("Reading " + ", ".join(path.name for path in extra.paths)):
+            extra = [text for text in extra.raw_texts() if text.strip()]
     return reviews, extra

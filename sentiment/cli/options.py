@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ import typer
 from sentiment.embeddings.params import WORD2VEC_PARAMS
 
 __all__ = [
+    "AVAILABLE_CORES",
     "DEFAULT_VECTOR_SIZE",
     "AsJson",
     "ChosenC",
@@ -46,6 +48,8 @@ __all__ = [
 # train), mean vectors of 100 dimensions reached 0.851 accuracy and 300 dimensions 0.865 (README).
 # `validate` keeps gensim's 100, the setting it compares at.
 DEFAULT_VECTOR_SIZE = 300
+# The commands' default --workers: every core this process may run on (the Python API's default stays 1).
+AVAILABLE_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 TextColumn = Annotated[str | None, typer.Option("--text-column", help="Column holding the review text.")]
 LabelColumn = Annotated[str | None, typer.Option("--label-column", help="Column holding the label.")]
@@ -98,8 +102,10 @@ def word2vec_options(**defaults):
 
     The command declares ``word2vec: dict`` and receives the chosen values
     there; ``defaults`` override the parameters' own defaults for this command
-    (``train`` uses 300 dimensions, for example).
+    (``train`` uses 300 dimensions, for example). ``--workers`` defaults to
+    ``AVAILABLE_CORES`` on every command unless ``defaults`` say otherwise.
     """
+    defaults = {"workers": AVAILABLE_CORES, **defaults}
     offered = [p for p in WORD2VEC_PARAMS if p.on_cli]
 
     def decorate(command):

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sentiment.experiments.validate import validation_rows
+from sentiment.experiments.validate import SCALING_HEADER, scaling_rows, validation_rows
 from sentiment.model_card import FEATURE_NAMES, format_metric
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "evaluation_tables",
     "explanation_table",
     "predictions_table",
+    "scaling_table",
     "similar_table",
     "table_from_markdown",
     "validation_table",
@@ -135,11 +136,21 @@ def validation_table(report: dict) -> Table:
     corpus = report["corpus"]
     table = _table(
         f"Our SGNS vs gensim ({corpus['sentences']:,} texts, {corpus['words']:,} words, "
-        f"{report['params']['epochs']} epochs, gensim workers={report['gensim_workers']})"
+        f"{report['params']['epochs']} epochs, {report['workers']} workers each)"
     )
     for column in ("measure", "ours", "gensim", "ours/gensim"):
         _column(table, column, justify="left" if column == "measure" else "right")
     for row in validation_rows(report):
+        _row(table, *row)
+    return table
+
+
+def scaling_table(report: dict) -> Table:
+    """Words/s of both trainers at each worker count of the run (``report["scaling"]``)."""
+    table = _table("Scaling with workers (same run; words/s = corpus words x epochs / training seconds)")
+    for column in SCALING_HEADER:
+        _column(table, column, justify="right")
+    for row in scaling_rows(report):
         _row(table, *row)
     return table
 

@@ -15,7 +15,7 @@ from sentiment.progress import Progress
 
 
 @handle_errors
-@word2vec_options(epochs=3)  # gensim's 100 dimensions: the setting the comparison is made at
+@word2vec_options(epochs=3)  # gensim's 100 dimensions: the setting the comparison is made at; --workers: both trainers
 def validate(
     corpus: Annotated[
         Path, typer.Argument(help="Review text to train both on (CSV/TSV/.gz, or a dataset name).")
@@ -25,15 +25,18 @@ def validate(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Use the first N texts of CORPUS (0: all).", min=0)] = 20_000,
     labelled_limit: Annotated[int, typer.Option("--labelled-limit", help="Use N labelled reviews.", min=0)] = 5_000,
-    workers: Annotated[int, typer.Option("--workers", help="gensim worker threads (0: one per core).", min=0)] = 0,
     seed: Seed = 0,
     download: Download = False,
     quiet: Quiet = False,
     as_json: AsJson = False,
     word2vec: dict | None = None,
 ):
-    """Train our SGNS and gensim's on the same tokens and compare speed, memory, loss and quality."""
-    from sentiment.cli.tables import validation_table
+    """Train our SGNS and gensim's on the same tokens and compare speed, memory, loss and quality.
+
+    Both train with --workers threads for the comparison, and the scaling table gives the words/s of both at
+    1, 2, 4, ... up to --workers, in the same run.
+    """
+    from sentiment.cli.tables import scaling_table, validation_table
     from sentiment.data.datasets import is_dataset, training_data
     from sentiment.data.reviews import load_reviews, split_reviews
     from sentiment.experiments.validate import compare_to_gensim
@@ -54,10 +57,10 @@ def validate(
     if labelled_reviews is not None and labelled_limit and len(labelled_reviews) > labelled_limit:
         labelled_reviews, _ = split_reviews(labelled_reviews, 1 - labelled_limit / len(labelled_reviews), seed)
     report = compare_to_gensim(
-        sentences, params={**word2vec, "seed": seed}, labelled=labelled_reviews, workers=workers or None,
-        progress=progress,
+        sentences, params={**word2vec, "seed": seed}, labelled=labelled_reviews, progress=progress,
     )  # fmt: skip
     if as_json:
         print_json(report)
         return
     stdout().print(validation_table(report))
+    stdout().print(scaling_table(report))

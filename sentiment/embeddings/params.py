@@ -81,8 +81,8 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
           "0 or 1", on_cli=False),
     Param("seed", 1, int, "Random seed for initial vectors, subsampling, windows and noise words.",
           lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0", on_cli=False),
-    Param("workers", 1, int, "Worker threads; the NumPy trainer is single-threaded and deterministic.",
-          lambda v: v == 1, "1", on_cli=False),
+    Param("workers", 1, int, "Worker threads training at once (1: deterministic for a seed; N: N cores, "
+          "not reproducible run to run).", _int_at_least(1), "an integer >= 1"),
     Param("batch_words", 1_000, int, "Upper bound on tokens per update block.", _int_at_least(1),
           "an integer >= 1", on_cli=False),
     Param("optimizer", "sgd", str, "SGNS update rule: sgd (word2vec's) or adagrad (row-wise).",

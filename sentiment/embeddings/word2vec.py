@@ -11,8 +11,10 @@ Differences from gensim, on purpose:
 
 * ``loss_history_`` holds the mean negative-sampling loss per pair of each
   epoch (float64), not a running total overwritten by threads;
-* the same ``seed`` gives bit-identical vectors on every run (``workers`` must
-  be 1: there is no faster non-deterministic mode);
+* with ``workers=1`` (the default) the same ``seed`` gives bit-identical
+  vectors on every run; ``workers=N`` trains with N threads over shared
+  weights (Hogwild, as gensim), which is faster on N cores but, like gensim's,
+  not reproducible run to run (see ``_train_epoch_threads``);
 * sentences are never truncated (gensim cuts them at 10,000 tokens);
 * 16 neighbouring tokens share one pool of noise words (see ``sgns.py``):
   word2vec's gradient in expectation, as matrix products;
@@ -25,13 +27,22 @@ Differences from gensim, on purpose:
   ``_check_block_memory``) is refused before training.
 
 The corpus may be any re-iterable of token lists (a list, or an object whose
-``__iter__`` streams from disk): it is read once for the vocabulary and once
-per epoch, and memory stays at vocabulary x dimensions plus one block.
+``__iter__`` streams from disk, such as ``sentiment.data.corpus.TextCorpus``):
+it is read once for the vocabulary and once per epoch, and memory stays at
+vocabulary x dimensions plus one chunk (and, for lists and corpora that say
+they are ``cacheable``, the corpus encoded at 2 bytes a token while it stays
+under ``_CACHE_BYTES``).
 """
 
 from __future__ import annotations
 
+import gc
+import mmap
+import multiprocessing
 import os
+import queue
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -49,7 +60,7 @@ from sentiment.embeddings.vocab import Vocabulary, build_vocab, keep_probabiliti
 from sentiment.errors import SentimentWarning, TrainingError
 from sentiment.progress import Progress
 
-__all__ = ["Word2Vec", "effective_window"]
+__all__ = ["Word2Vec", "effective_window", "learning_rate"]
 
 # Refuse to allocate weight matrices taking more than this share of free memory.
 _MAX_MEMORY_SHARE = 0.8
@@ -60,8 +71,19 @@ _MAX_BLOCK_BYTES = 2**30
 # a run that diverges anyway starts again with blocks half as big, down to _MIN_BLOCK_WORDS.
 _STALE_STEPS_PER_BLOCK = 600
 _MIN_BLOCK_WORDS = 32
+# A block whose loss per pair exceeds this many times that of all-zero vectors is diverging (see _diverging).
+_DIVERGED_LOSS_FACTOR = 10
 # Sentences are encoded and subsampled this many tokens at a time.
 _CHUNK_WORDS = 100_000
+# Encoded corpora are kept between epochs up to this size (2 bytes a token: 128M tokens); beyond it, re-read.
+_CACHE_BYTES = 256 * 2**20
+# Blocks waiting for a worker, per worker: enough to keep every worker busy, little memory.
+_QUEUED_BLOCKS_PER_WORKER = 4
+# Blocks sent to a worker process in one message.
+_BLOCKS_PER_MESSAGE = 4
+# How workers > 1 run: forked processes over weights in shared memory where the platform forks (no GIL to
+# share; see docs/trainer.md for the measurements), else threads.
+PARALLELISM = "processes" if "fork" in multiprocessing.get_all_start_methods() else "threads"
 
 
 class _Diverged(Exception):
@@ -85,6 +107,18 @@ class _Block:
     raw_words: int  # tokens read from the corpus for this block, before any filtering
 
 
+def learning_rate(alpha: float, min_alpha: float, words_done: int, total_words: int) -> float:
+    """Linear decay from ``alpha`` to ``min_alpha`` over ``total_words`` (words read over all epochs).
+
+    ``words_done`` counts the words of every block handed out so far, by all
+    workers together, so N workers follow the same schedule as one.
+
+    >>> [round(learning_rate(0.025, 0.0001, done, 100), 6) for done in (0, 50, 100, 120)]
+    [0.025, 0.01255, 0.0001, 0.0001]
+    """
+    return alpha - (alpha - min_alpha) * (min(words_done, total_words) / total_words)
+
+
 def effective_window(window: int, longest_sentence: int) -> int:
     """``window``, or the widest distance inside the longest sentence if that is smaller (with a warning).
 
@@ -102,6 +136,88 @@ def effective_window(window: int, longest_sentence: int) -> int:
         )
         return widest
     return window
+
+
+def _shared_copy(array: np.ndarray) -> np.ndarray:
+    """``array`` copied into anonymous shared memory: processes forked afterwards write into the same pages.
+
+    ``mmap(-1, n)`` is ``MAP_SHARED | MAP_ANONYMOUS``: no file, no name, freed
+    with the last process that maps it, so an interrupted run leaves nothing.
+    """
+    shared = _shared_zeros(array.shape, array.dtype)
+    shared[...] = array
+    return shared
+
+
+def _shared_zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Zeros in anonymous shared memory (see ``_shared_copy``); pages take memory only once written."""
+    size = int(np.prod(shape))
+    buffer = mmap.mmap(-1, max(size * np.dtype(dtype).itemsize, 1))
+    return np.frombuffer(buffer, dtype=dtype, count=size).reshape(shape)
+
+
+def _drain(channel) -> None:
+    """Close a ``multiprocessing.Queue`` whose readers are gone, reading what its feeder thread still writes.
+
+    The feeder thread writes the queued messages into a pipe and exits after
+    the last; with no worker left to read, it would block on a full pipe for
+    good. Reading the pipe here (the queue's own reader end, for at most 5 s)
+    lets it finish, so no thread outlives the epoch.
+    """
+    feeder = getattr(channel, "_thread", None)
+    reader = getattr(channel, "_reader", None)
+    channel.cancel_join_thread()
+    channel.close()
+    deadline = time.monotonic() + 5
+    while feeder is not None and reader is not None and feeder.is_alive() and time.monotonic() < deadline:
+        try:
+            if reader.poll(0.05):
+                reader.recv_bytes()
+        except (OSError, EOFError):  # the feeder closed the pipe: it is done
+            break
+    if feeder is not None:
+        feeder.join(timeout=1)
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _process_worker(model: Word2Vec, jobs, finished, seed) -> None:
+    """A forked worker: train the blocks of ``jobs`` into the shared weights until ``None``; report to ``finished``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it terminates the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die if the parent is killed outright
+    except (OSError, AttributeError):  # not Linux
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # peak RSS from now on
+        start = _status_kib("VmRSS"), _status_kib("RssShmem")
+    except OSError:
+        start = None
+    rng = np.random.default_rng(seed)
+    try:
+        while (job := jobs.get()) is not None:
+            results = []
+            for tokens, sentence, raw_words, lr in job:  # a few blocks a message: fewer pickles and wake-ups
+                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the parent
+                    block_loss, block_pairs = model._train_block(_Block(tokens, sentence, raw_words), lr, rng)
+                results.append((block_loss, block_pairs, raw_words))
+            finished.put(results)
+        peak = 0
+        if start is not None:  # the rise of the peak, less the shared weights' pages (the parent counts those)
+            peak = max(0, _status_kib("VmHWM") - start[0] - (_status_kib("RssShmem") - start[1])) * 1024
+        finished.put(("done", peak))
+    except BaseException as error:
+        finished.put(("error", f"{type(error).__name__}: {error}"))
 
 
 class Word2Vec(BaseEstimator):
@@ -160,6 +276,10 @@ class Word2Vec(BaseEstimator):
             while True:
                 try:
                     self._initialise_weights(len(vocab), rng)
+                    self._worker_rngs = [
+                        np.random.default_rng(s)
+                        for s in np.random.SeedSequence(self.seed).spawn(self.workers if self.workers > 1 else 0)
+                    ]
                     self._run_epochs(sentences, vocab, rng, progress)
                     break
                 except _Diverged as diverged:
@@ -171,6 +291,7 @@ class Word2Vec(BaseEstimator):
                     rng = np.random.default_rng(self.seed)
         finally:
             self._chunk_cache = None
+            self._worker_rngs = None
         self.training_seconds_ = time.perf_counter() - started
         self.wv_ = WordVectors(vocab.index_to_key, self.syn0_, counts=vocab.counts)  # shares syn0_, no copy
         return self
@@ -179,11 +300,28 @@ class Word2Vec(BaseEstimator):
 
     def _initialise_weights(self, n_words: int, rng) -> None:
         dim = self.vector_size
+        # Worker processes write into the same pages: both matrices (and any optimizer state) in shared memory,
+        # the zeros untouched until trained (as np.zeros), so memory grows as rows are used, with no extra copy.
+        shared = self._parallelism() == "processes"
         # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
-        self.syn0_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-        self.syn1neg_ = np.zeros((n_words, dim), dtype=np.float32)
+        if shared:  # in place, without temporaries (workers > 1 is not reproducible anyway)
+            self.syn0_ = _shared_zeros((n_words, dim), np.float32)
+            rng.random(dtype=np.float32, out=self.syn0_)
+            self.syn0_ -= np.float32(0.5)
+            self.syn0_ /= np.float32(dim)
+        else:
+            self.syn0_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        self.syn1neg_ = _shared_zeros((n_words, dim), np.float32) if shared else np.zeros((n_words, dim), np.float32)
         self._input_optimizer = make_optimizer(self.optimizer, n_words)
         self._output_optimizer = make_optimizer(self.optimizer, n_words)
+        if shared:
+            for optimizer in (self._input_optimizer, self._output_optimizer):
+                for name, value in vars(optimizer).items():
+                    if isinstance(value, np.ndarray):
+                        setattr(optimizer, name, _shared_copy(value))
+
+    def _parallelism(self) -> str | None:
+        return PARALLELISM if self.workers > 1 else None
 
     def _run_epochs(self, sentences, vocab: Vocabulary, rng, progress: Progress) -> None:
         """The training loop: ``epochs`` passes, learning rate falling linearly by words read."""
@@ -191,10 +329,16 @@ class Word2Vec(BaseEstimator):
         self.epoch_seconds_: list[float] = []
         self.words_per_second_: list[float] = []
         self.pairs_per_epoch_: list[int] = []
+        self.worker_peak_bytes_ = 0  # worker processes' own memory (beyond the shared weights), at most at once
         total_raw = vocab.total_words * self.epochs
         for epoch in range(self.epochs):
             epoch_start = time.perf_counter()
-            loss_sum, pairs, epoch_raw = self._train_epoch(
+            train_epoch = {
+                None: self._train_epoch,
+                "threads": self._train_epoch_threads,
+                "processes": self._train_epoch_processes,
+            }[self._parallelism()]
+            loss_sum, pairs, epoch_raw = train_epoch(
                 epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw
             )
             seconds = time.perf_counter() - epoch_start
@@ -210,10 +354,10 @@ class Word2Vec(BaseEstimator):
         with progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar:
             for block in self._blocks(sentences, vocab, rng):
                 # Linear decay over all epochs, by words read (as word2vec.c and gensim).
-                lr = self.alpha - (self.alpha - self.min_alpha) * ((done_raw + epoch_raw) / total_raw)
+                lr = learning_rate(self.alpha, self.min_alpha, done_raw + epoch_raw, total_raw)
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
                     block_loss, block_pairs = self._train_block(block, lr, rng)
-                if not np.isfinite(block_loss):
+                if self._diverging(block_loss, block_pairs):
                     raise _Diverged(block_loss)
                 loss_sum += block_loss
                 pairs += block_pairs
@@ -226,6 +370,236 @@ class Word2Vec(BaseEstimator):
         if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
             raise _Diverged(float("nan"))
         return loss_sum, pairs, epoch_raw
+
+    def _train_epoch_threads(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw):
+        """One pass with ``workers`` threads updating the shared weights in place (Hogwild).
+
+        This thread reads, encodes and subsamples the corpus and hands out
+        blocks, each with the learning rate of the words handed out so far by
+        all workers together (``learning_rate``), through a bounded queue; each
+        worker draws windows and noise words from its own generator and updates
+        ``syn0_`` and ``syn1neg_`` without locks. NumPy and scipy release the
+        GIL in the gathers, products and scatters, which is what runs in
+        parallel; BLAS is held to one thread so that workers do not
+        oversubscribe the cores. Two workers may update the same row at the
+        same moment and one of the two updates can be lost, as in gensim and
+        word2vec.c: results vary run to run, quality does not (measured in
+        docs/benchmark.md). Losses, pairs and words are summed over workers as
+        blocks finish; a non-finite loss stops every worker (``_Diverged``), and
+        so does an exception or Ctrl-C here, before it propagates: no thread
+        outlives the epoch.
+        """
+        from threadpoolctl import threadpool_limits
+
+        jobs: queue.Queue = queue.Queue(maxsize=_QUEUED_BLOCKS_PER_WORKER * self.workers)
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def work(worker_rng):
+            try:
+                while (job := jobs.get()) is not None:
+                    if stop.is_set():
+                        continue  # drain, so that the producer is never blocked
+                    block, lr = job
+                    with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the producer
+                        block_loss, block_pairs = self._train_block(block, lr, worker_rng)
+                    finished.put((block_loss, block_pairs, block.raw_words))
+            except BaseException as error:  # handed to the producer, which raises it
+                stop.set()
+                finished.put(error)
+
+        epoch_start = time.perf_counter()
+        totals = {"loss": 0.0, "pairs": 0, "raw": 0}
+        threads = [
+            threading.Thread(target=work, args=(worker_rng,), name=f"sgns-worker-{k}", daemon=True)
+            for k, worker_rng in enumerate(self._worker_rngs)
+        ]
+
+        def collect(bar) -> None:
+            while True:
+                try:
+                    result = finished.get_nowait()
+                except queue.Empty:
+                    return
+                if isinstance(result, BaseException):
+                    raise result
+                block_loss, block_pairs, raw_words = result
+                if self._diverging(block_loss, block_pairs):
+                    stop.set()
+                    raise _Diverged(block_loss)
+                totals["loss"] += block_loss
+                totals["pairs"] += block_pairs
+                totals["raw"] += raw_words
+                elapsed = time.perf_counter() - epoch_start
+                bar.advance(
+                    raw_words,
+                    status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
+                    f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
+                )
+
+        with (
+            progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar,
+            threadpool_limits(limits=1, user_api="blas"),
+        ):
+            for thread in threads:
+                thread.start()
+            handed_out = 0
+            try:
+                for block in self._blocks(sentences, vocab, rng):
+                    lr = learning_rate(self.alpha, self.min_alpha, done_raw + handed_out, total_raw)
+                    while True:
+                        try:
+                            jobs.put((block, lr), timeout=0.1)
+                            break
+                        except queue.Full:
+                            collect(bar)  # raises what stopped a worker
+                    handed_out += block.raw_words
+                    collect(bar)
+            except BaseException:
+                stop.set()  # the workers drop what is queued
+                raise
+            finally:
+                if stop.is_set():
+                    while True:
+                        try:
+                            jobs.get_nowait()
+                        except queue.Empty:
+                            break
+                for _ in threads:
+                    jobs.put(None)  # fits: the queue holds more blocks than there are workers
+                for thread in threads:
+                    thread.join()
+            collect(bar)
+        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+            raise _Diverged(float("nan"))
+        return totals["loss"], totals["pairs"], totals["raw"]
+
+    def _train_epoch_processes(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw):
+        """One pass with ``workers`` forked processes updating the shared weights in place (Hogwild).
+
+        As ``_train_epoch_threads`` (this process reads the corpus and hands
+        out blocks with the learning rate of all the words handed out so far;
+        each worker has its own generator; races between workers on a row are
+        accepted), but the workers are processes: ``syn0_`` and ``syn1neg_``
+        live in anonymous shared memory (``_shared_copy``) that the forked
+        workers write to, blocks travel through a bounded queue, and no GIL is
+        shared, so the whole block step runs in parallel. Workers ignore
+        Ctrl-C and die with this process; an error, a non-finite loss or an
+        interruption here terminates them before it propagates, and shared
+        memory is anonymous, so nothing outlives the run. Each worker reports
+        the peak of its own memory beyond what it inherited
+        (``worker_peak_bytes_``).
+        """
+        from threadpoolctl import threadpool_limits
+
+        context = multiprocessing.get_context("fork")
+        jobs = context.Queue(maxsize=_QUEUED_BLOCKS_PER_WORKER * self.workers)
+        finished = context.Queue()
+        seeds = np.random.SeedSequence(self.seed, spawn_key=(self.block_restarts_, epoch)).spawn(self.workers)
+        workers = [
+            context.Process(target=_process_worker, args=(self, jobs, finished, seed), name=f"sgns-worker-{k}")
+            for k, seed in enumerate(seeds)
+        ]
+        epoch_start = time.perf_counter()
+        totals = {"loss": 0.0, "pairs": 0, "raw": 0, "done": 0, "memory": 0}
+
+        def collect(bar, wait: bool = False) -> None:
+            while True:
+                try:
+                    result = finished.get(timeout=0.1) if wait else finished.get_nowait()
+                except queue.Empty:
+                    if any(not w.is_alive() and w.exitcode for w in workers):
+                        codes = [w.exitcode for w in workers]
+                        raise TrainingError(f"an SGNS worker process died (exit codes {codes})") from None
+                    if wait:
+                        continue
+                    return
+                if result[0] == "error":
+                    raise TrainingError(f"an SGNS worker failed: {result[1]}")
+                if result[0] == "done":
+                    totals["done"] += 1
+                    totals["memory"] += result[1]
+                    if totals["done"] == len(workers):
+                        return
+                    continue
+                raw_words = 0
+                for block_loss, block_pairs, block_raw in result:
+                    if self._diverging(block_loss, block_pairs):
+                        raise _Diverged(block_loss)
+                    totals["loss"] += block_loss
+                    totals["pairs"] += block_pairs
+                    raw_words += block_raw
+                totals["raw"] += raw_words
+                elapsed = time.perf_counter() - epoch_start
+                bar.advance(
+                    raw_words,
+                    status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
+                    f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
+                )
+
+        def hand_out(job) -> None:
+            while True:
+                try:
+                    jobs.put(job, timeout=0.1)
+                    return
+                except queue.Full:
+                    collect(bar)
+
+        with (
+            progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar,
+            threadpool_limits(limits=1, user_api="blas"),  # inherited by the workers
+        ):
+            completed = False
+            try:
+                gc.freeze()  # the workers' collector leaves inherited objects alone: their pages stay shared
+                try:
+                    with warnings.catch_warnings():  # Python 3.12+ warns on fork with threads; the workers use none
+                        warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
+                        for worker in workers:
+                            worker.start()
+                finally:
+                    gc.unfreeze()
+                handed_out = 0
+                job = []
+                for block in self._blocks(sentences, vocab, rng):
+                    lr = learning_rate(self.alpha, self.min_alpha, done_raw + handed_out, total_raw)
+                    job.append((block.tokens, block.sentence, block.raw_words, lr))
+                    handed_out += block.raw_words
+                    if len(job) == _BLOCKS_PER_MESSAGE:
+                        hand_out(job)
+                        job = []
+                        collect(bar)
+                if job:
+                    hand_out(job)
+                for _ in workers:
+                    jobs.put(None)
+                collect(bar, wait=True)  # until every worker said it is done
+                completed = True
+            finally:
+                for worker in workers:
+                    if not completed and worker.is_alive():
+                        worker.terminate()
+                    worker.join()
+                if completed:
+                    jobs.close()
+                    jobs.join_thread()
+                else:
+                    _drain(jobs)  # the queue's feeder thread ends even though no worker reads any more
+                finished.close()
+        self.worker_peak_bytes_ = max(self.worker_peak_bytes_, totals["memory"])
+        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+            raise _Diverged(float("nan"))
+        return totals["loss"], totals["pairs"], totals["raw"]
+
+    def _diverging(self, block_loss: float, block_pairs: int) -> bool:
+        """A block's loss is not finite, or far above what all-zero vectors give (``(1 + negative) log 2`` a pair).
+
+        Training starts near that loss and only goes down; a block ten times
+        above it means vectors are blowing up (they can grow large for a while
+        before anything overflows), and training restarts with smaller blocks.
+        """
+        ceiling = _DIVERGED_LOSS_FACTOR * (1 + self.negative) * np.log(2) * max(block_pairs, 1)
+        return not np.isfinite(block_loss) or block_loss > ceiling
 
     def _check_params(self) -> None:
         check_word2vec_params({name: getattr(self, name) for name in PARAMS})
@@ -302,17 +676,21 @@ class Word2Vec(BaseEstimator):
     def _encoded_chunks(self, sentences: Iterable[list[str]], vocab: Vocabulary) -> Iterator[_Chunk]:
         """Word indices (``len(vocab)`` for words out of vocabulary) of runs of whole sentences.
 
-        An in-memory corpus (list or tuple) is encoded once and kept, as
-        uint16 where the vocabulary allows (2 bytes a token, far less than its
-        token lists); any other iterable is re-read and re-encoded each epoch,
-        so memory stays bounded by one chunk.
+        An in-memory corpus (list or tuple), or one that says it is
+        ``cacheable`` (yields the same tokens every pass, as ``TextCorpus``),
+        is encoded once and kept, as uint16 where the vocabulary allows (2
+        bytes a token, far less than its token lists), while it stays under
+        ``_CACHE_BYTES`` and more than one epoch is left; any other iterable,
+        or one bigger than that, is re-read and re-encoded each epoch, so
+        memory stays bounded by one chunk.
         """
         cache = getattr(self, "_chunk_cache", None)
         if cache is not None:
             yield from cache
             return
-        keep = isinstance(sentences, list | tuple)
+        keep = (isinstance(sentences, list | tuple) or getattr(sentences, "cacheable", False)) and self.epochs > 1
         chunks = [] if keep else None
+        cached_bytes = 0
         lookup = vocab.key_to_index.get
         unknown = len(vocab)
         dtype = np.uint16 if unknown <= np.iinfo(np.uint16).max else np.int32
@@ -325,6 +703,9 @@ class Word2Vec(BaseEstimator):
                 chunk = _Chunk(np.array(ids, dtype=dtype), np.array(lengths, dtype=np.int64))
                 if keep:
                     chunks.append(chunk)
+                    cached_bytes += chunk.ids.nbytes + chunk.lengths.nbytes
+                    if cached_bytes > _CACHE_BYTES:
+                        keep, chunks = False, None  # too big to keep: stream every epoch
                 yield chunk
                 ids, lengths = [], []
         if lengths:

@@ -36,7 +36,7 @@ from sentiment.train import build_pipeline
 
 __all__ = ["fingerprint", "parse_grid", "read_runs", "sweep"]
 
-# Numeric Word2Vec parameters (embeddings/params.py); the seed comes from the repeats, and workers must be 1.
+# Numeric Word2Vec parameters (embeddings/params.py); the seed comes from the repeats, workers from --workers.
 _SWEEPABLE = {p.name: p.type for p in WORD2VEC_PARAMS if p.type in (int, float) and p.name not in ("seed", "workers")}
 
 

@@ -1,8 +1,12 @@
 """Our SGNS against gensim's on identical tokens: speed, memory, loss and quality, side by side.
 
-Each trainer runs in a forked child process so that its wall time and its peak
-memory (the rise of the child's peak resident set over its size at the start,
-Linux ``/proc``) are its own; both see the same token lists and the same
+Both train with the same number of worker threads (``params["workers"]``);
+the scaling table adds the words/s of both at 1, 2, 4, ... workers up to that
+number, measured in the same run, one after the other. Each trainer runs in
+a forked child process so that its wall time and its peak memory (the rise
+of the child's peak resident set over its size at the start, Linux
+``/proc``, plus the peaks of our worker processes beyond the memory they
+share with it) are its own; both see the same token lists and the same
 hyperparameters (gensim: ``sg=1, hs=0``). Quality is measured on the same
 yardsticks for both: Google analogies (30,000 most frequent words), WS-353 and
 SimLex-999 Spearman, neighbour overlap@10 between the two models over the most
@@ -14,7 +18,6 @@ on a labelled set. Printing is ``report.py``'s job.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 import traceback
 
@@ -27,7 +30,15 @@ from sentiment.embeddings.vocab import noise_distribution
 from sentiment.errors import TrainingError
 from sentiment.model_card import format_metric
 
-__all__ = ["compare_to_gensim", "validation_markdown", "validation_rows"]
+__all__ = [
+    "SCALING_HEADER",
+    "compare_to_gensim",
+    "scaling_markdown",
+    "scaling_rows",
+    "validation_markdown",
+    "validation_rows",
+    "worker_counts",
+]
 
 
 def _proc_status_kib(field: str) -> int:
@@ -52,7 +63,9 @@ def _in_child(job, args) -> dict:
         try:
             result = job(*args)
             result["seconds"] = time.perf_counter() - started
-            result["peak_memory_mib"] = (_proc_status_kib("VmHWM") - start_rss) / 1024
+            # plus what worker processes of its own held beyond the memory they share with it
+            extra = result.pop("worker_peak_bytes", 0) / 2**20
+            result["peak_memory_mib"] = (_proc_status_kib("VmHWM") - start_rss) / 1024 + extra
             pipe.send(result)
         except BaseException as error:  # sent to the parent, which raises it
             pipe.send({"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()})
@@ -84,13 +97,14 @@ def _train_ours(sentences, params):
         "syn1neg": model.syn1neg_,
         "reported_loss": model.loss_history_[-1],
         "counts": model.vocabulary_.counts,
+        "worker_peak_bytes": getattr(model, "worker_peak_bytes_", 0),
     }
 
 
 def _train_gensim(sentences, params, workers):
     from gensim.models import Word2Vec as GensimWord2Vec
 
-    gensim_params = {k: v for k, v in params.items() if k not in ("seed", "batch_words", "optimizer")}
+    gensim_params = {k: v for k, v in params.items() if k not in ("seed", "batch_words", "optimizer", "workers")}
     model = GensimWord2Vec(sentences, sg=1, hs=0, workers=workers, seed=params["seed"], **gensim_params)
     return {"index_to_key": list(model.wv.index_to_key), "syn0": model.wv.vectors, "syn1neg": model.syn1neg}
 
@@ -151,7 +165,6 @@ def compare_to_gensim(
     *,
     params: dict,
     labelled=None,
-    workers: int | None = None,
     overlap_words: int = 1000,
     progress=None,
 ) -> dict:
@@ -163,13 +176,26 @@ def compare_to_gensim(
     # Both trainers and the loss get the same window, narrowed to the longest sentence (or they would loop for
     # nothing over offsets that never pair).
     params = {**params, "window": effective_window(params["window"], max(map(len, sentences), default=0))}
-    workers = workers or os.cpu_count() or 1
+    workers = params.get("workers", 1)
     raw_words = sum(len(s) for s in sentences)
-    runs = {}
-    with progress.task("Training our SGNS"):
-        runs["ours"] = _in_child(_train_ours, (sentences, params))
-    with progress.task(f"Training gensim's SGNS ({workers} workers)"):
-        runs["gensim"] = _in_child(_train_gensim, (sentences, params, workers))
+    runs, scaling = {}, []
+    for count in worker_counts(workers):
+        # Ours, then gensim's, at each worker count: the two numbers of a row are taken close together in time.
+        with progress.task(f"Training our SGNS ({count} workers)"):
+            ours = _in_child(_train_ours, (sentences, {**params, "workers": count}))
+        with progress.task(f"Training gensim's SGNS ({count} workers)"):
+            theirs = _in_child(_train_gensim, (sentences, params, count))
+        scaling.append({
+            "workers": count,
+            "ours_words_per_second": raw_words * params["epochs"] / ours["seconds"],
+            "gensim_words_per_second": raw_words * params["epochs"] / theirs["seconds"],
+        })  # fmt: skip
+        if count == workers:
+            runs["ours"], runs["gensim"] = ours, theirs
+    for row in scaling:
+        row["ours_over_gensim"] = row["ours_words_per_second"] / row["gensim_words_per_second"]
+        row["ours_speedup"] = row["ours_words_per_second"] / scaling[0]["ours_words_per_second"]
+        row["gensim_speedup"] = row["gensim_words_per_second"] / scaling[0]["gensim_words_per_second"]
 
     vectors = {name: WordVectors(run["index_to_key"], run["syn0"]) for name, run in runs.items()}
     # Index gensim's matrices like ours, so the loss sees identical pairs and noise.
@@ -214,12 +240,50 @@ def compare_to_gensim(
         "corpus": {"sentences": len(sentences), "words": raw_words},
         "params": params,
         "gensim_workers": workers,
+        "workers": workers,
+        "scaling": scaling,
         "results": results,
         "ratios": {
             "words_per_second": results["ours"]["words_per_second"] / results["gensim"]["words_per_second"],
             "peak_memory": results["ours"]["peak_memory_mib"] / max(results["gensim"]["peak_memory_mib"], 1e-9),
         },
     }
+
+
+def worker_counts(workers: int) -> list[int]:
+    """1, 2, 4, ... below ``workers``, then ``workers``: the rows of the scaling table.
+
+    >>> worker_counts(1), worker_counts(2), worker_counts(6)
+    ([1], [1, 2], [1, 2, 4, 6])
+    """
+    counts = [1]
+    while counts[-1] * 2 < workers:
+        counts.append(counts[-1] * 2)
+    return counts if workers == 1 else [*counts, workers]
+
+
+def scaling_rows(report: dict) -> list[tuple[str, ...]]:
+    """(workers, ours words/s, gensim words/s, ours/gensim, ours speed-up, gensim speed-up) rows."""
+    return [
+        (
+            str(row["workers"]),
+            f"{row['ours_words_per_second']:,.0f}",
+            f"{row['gensim_words_per_second']:,.0f}",
+            f"{row['ours_over_gensim']:.2f}x",
+            f"{row['ours_speedup']:.2f}x",
+            f"{row['gensim_speedup']:.2f}x",
+        )
+        for row in report["scaling"]
+    ]
+
+
+SCALING_HEADER = ("workers", "ours words/s", "gensim words/s", "ours/gensim", "ours vs 1 worker", "gensim vs 1 worker")
+
+
+def scaling_markdown(report: dict) -> str:
+    lines = ["| " + " | ".join(SCALING_HEADER) + " |", "|---:|---:|---:|---:|---:|---:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in scaling_rows(report)]
+    return "\n".join(lines)
 
 
 _VALIDATION_ROWS = [

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from sentiment.data.corpus import TextCorpus
 from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.params import keyword_init
 from sentiment.tokenize import tokenize_all
@@ -44,7 +45,10 @@ class DocVectorizer(TransformerMixin, BaseEstimator):
         if self.doc2vec is not None:
             self.doc2vec_ = self.doc2vec
             return self
-        documents = tokenize_all(list(X)) + tokenize_all(list(self.unlabeled_texts or []))
+        extra = self.unlabeled_texts
+        # A streamed TextCorpus yields token lists; document vectors need every document in memory anyway.
+        extra = list(extra) if isinstance(extra, TextCorpus) else tokenize_all(list(extra or []))
+        documents = tokenize_all(list(X)) + extra
         params = {p.name: getattr(self, p.name) for p in _DOC2VEC_PARAMETERS}
         self.doc2vec_ = Doc2Vec(**params).fit(documents, progress=self.progress)
         return self

@@ -24,6 +24,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from sentiment.data.corpus import TextCorpus
 from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_init
 from sentiment.embeddings.phrases import DELIMITER, Phrases
 from sentiment.embeddings.vectors import WordVectors
@@ -87,7 +88,10 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     Word2Vec parameters keep gensim's names. ``unlabeled_texts`` are added to
     the texts passed to ``fit`` for training the vectors (and the idf/sif
-    statistics) only, never held-out texts: pass those to ``transform``. The
+    statistics) only, never held-out texts: pass those to ``transform``; a
+    ``TextCorpus`` there is streamed from its files on every pass instead of
+    being read into memory (phrases and the idf/sif statistics then come from
+    the texts held in memory only). The
     ``nb`` weighting needs the labels: ``fit(X, y)``. ``normalize=True`` scales
     each block (each weighted mean, the max) of every review to unit length, so
     the features' scale does not depend on how many words the review has: a
@@ -138,7 +142,9 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
                 f"weighting {self.weighting!r} / pooling {self.pooling!r}: weightings are {', '.join(WEIGHTINGS)} "
                 f"(joined with +), poolings {', '.join(POOLINGS)}"
             )
-        unlabeled = [] if self.unlabeled_texts is None else _tokens(self.unlabeled_texts, self.progress)
+        streamed = self.unlabeled_texts if isinstance(self.unlabeled_texts, TextCorpus) else None
+        in_memory = streamed.texts if streamed is not None else self.unlabeled_texts
+        unlabeled = [] if in_memory is None else _tokens(in_memory, self.progress)
         self.phrases_ = None
         if self.phrases:  # joined pairs learned from all the (unlabelled) text the vectors see
             self.phrases_ = Phrases(passes=self.phrases).fit(tokens + unlabeled)
@@ -147,7 +153,13 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
             self.wv_ = self.word_vectors
             self.word2vec_ = None
         else:
-            self.word2vec_ = Word2Vec(**self.word2vec_params()).fit(tokens + unlabeled, progress=self.progress)
+            corpus = tokens + unlabeled
+            if streamed is not None:  # read from disk on every pass, never held
+                streamed = TextCorpus(streamed.paths, text_column=streamed.text_column)
+                corpus = _Chained(tokens, unlabeled, streamed)
+            self.word2vec_ = Word2Vec(**self.word2vec_params()).fit(corpus, progress=self.progress)
+            if streamed is not None:
+                self.unlabeled_texts.rows_read = streamed.rows_read  # what was read from the files, for the model card
             self.wv_ = self.word2vec_.wv
         labelled_counts = count_matrix(tokens, self.wv_.key_to_index, len(self.wv_))
         all_counts = None
@@ -248,6 +260,19 @@ def _unit_scale(vector: np.ndarray) -> float:
     """The factor ``unit_rows`` applies to one row: ``1 / |vector|``, or 1 for a zero row."""
     norm = float(np.linalg.norm(vector))
     return 1.0 / norm if norm > 0 else 1.0
+
+
+class _Chained:
+    """Re-iterable: the token lists of each part in turn (lists, or a cacheable ``TextCorpus``)."""
+
+    cacheable = True
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __iter__(self):
+        for part in self.parts:
+            yield from part
 
 
 def _tokens(texts, progress: Progress | None) -> list[list[str]]:
