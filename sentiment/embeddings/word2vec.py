@@ -429,13 +429,7 @@ class Word2Vec(BaseEstimator):
                     raise _Diverged(block_loss)
                 totals["loss"] += block_loss
                 totals["pairs"] += block_pairs
-                totals["raw"] += raw_words
-                elapsed = time.perf_counter() - epoch_start
-                bar.advance(
-                    raw_words,
-                    status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
-                    f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
-                )
+                self._advance(bar, totals, raw_words, epoch_start)
 
         with (
             progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar,
@@ -529,13 +523,7 @@ class Word2Vec(BaseEstimator):
                     totals["loss"] += block_loss
                     totals["pairs"] += block_pairs
                     raw_words += block_raw
-                totals["raw"] += raw_words
-                elapsed = time.perf_counter() - epoch_start
-                bar.advance(
-                    raw_words,
-                    status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
-                    f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
-                )
+                self._advance(bar, totals, raw_words, epoch_start)
 
         def hand_out(job) -> None:
             while True:
@@ -600,6 +588,16 @@ class Word2Vec(BaseEstimator):
         """
         ceiling = _DIVERGED_LOSS_FACTOR * (1 + self.negative) * np.log(2) * max(block_pairs, 1)
         return not np.isfinite(block_loss) or block_loss > ceiling
+
+    def _advance(self, bar, totals: dict, raw_words: int, epoch_start: float) -> None:
+        """Count ``raw_words`` more into the totals of all workers and show them on the progress bar."""
+        totals["raw"] += raw_words
+        elapsed = time.perf_counter() - epoch_start
+        bar.advance(
+            raw_words,
+            status=f"{totals['raw'] / max(elapsed, 1e-9):,.0f} words/s  "
+            f"loss {totals['loss'] / max(totals['pairs'], 1):.4f}  ({self.workers} workers)",
+        )
 
     def _check_params(self) -> None:
         check_word2vec_params({name: getattr(self, name) for name in PARAMS})
