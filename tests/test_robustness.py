@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import wait_until_the_command_runs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,23 +82,6 @@ def test_only_one_class_is_a_clear_error(tmp_path):
         train(load_reviews(path))
 
 
-def _wait_until_the_command_runs(process, timeout=180.0):
-    """Wait until the CLI has installed its SIGTERM handler: imports are done and the command runs.
-
-    On a loaded machine starting Python with pandas and scikit-learn can take
-    seconds; a signal before then would hit the interpreter, not our code.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open(f"/proc/{process.pid}/status") as status:
-            caught = next(int(line.split()[1], 16) for line in status if line.startswith("SigCgt:"))
-        if caught & (1 << (signal.SIGTERM - 1)):
-            return
-        assert process.poll() is None, "the command ended before it could be interrupted"
-        time.sleep(0.1)
-    raise AssertionError("the command did not start in time")
-
-
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupting_training_keeps_the_previous_model(shared_data, tmp_path, signum, status):
     data = shared_data / "uci" / "yelp_labelled.txt"
@@ -112,7 +96,7 @@ def test_interrupting_training_keeps_the_previous_model(shared_data, tmp_path, s
     slow = subprocess.Popen(
         [*command, "--min-count", "1", "--epochs", "100000"], stderr=subprocess.PIPE, text=True, env=os.environ
     )
-    _wait_until_the_command_runs(slow)
+    wait_until_the_command_runs(slow)
     time.sleep(3)  # well into reading and training
     assert slow.poll() is None, "training finished before it could be interrupted"
     slow.send_signal(signum)

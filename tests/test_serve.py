@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from helpers import wait_until_ready
 from typer.testing import CliRunner
 
 from sentiment import SentimentModel, load_reviews, train
@@ -294,15 +294,7 @@ def test_two_workers_each_load_the_model_and_check_the_key(model_dir):
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the server did not become ready")
+        wait_until_ready(base, server)
         assert httpx.post(f"{base}/v1/predict", json={"texts": ["good"]}).status_code == 401
         headers = {"X-API-Key": KEY}
         for _ in range(10):  # spread over both workers

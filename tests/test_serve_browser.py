@@ -13,11 +13,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+from helpers import wait_until_ready
 
 from sentiment import load_reviews, train
 from sentiment.tokenize import tokenize
@@ -59,15 +58,7 @@ def server(shared_data, tmp_path_factory):
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"the server did not start: {process.communicate(timeout=10)[1][-2000:]}")
+        wait_until_ready(base, process)
         yield base
     finally:
         process.send_signal(signal.SIGTERM)

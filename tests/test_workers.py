@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import wait_until_the_command_runs
 from typer.testing import CliRunner
 
 import sentiment.embeddings.word2vec as word2vec_module
@@ -195,7 +196,7 @@ def test_ctrl_c_with_workers_running_exits_130_and_leaves_nothing(shared_data, t
         [*command, "--min-count", "1", "--epochs", "100000", "--workers", "2"],
         stderr=subprocess.PIPE, text=True, env=os.environ,
     )  # fmt: skip
-    _wait_until_the_command_runs(slow)
+    wait_until_the_command_runs(slow)
     time.sleep(3)
     workers = _children_while_training(slow)
     assert len(workers) >= 2, "no worker processes seen"
@@ -221,19 +222,6 @@ def _children_while_training(process, timeout=60.0) -> list[int]:
             return children
         time.sleep(0.01)
     return []
-
-
-def _wait_until_the_command_runs(process, timeout=180.0):
-    """Wait until the CLI has installed its SIGTERM handler (as in test_robustness.py): the command runs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open(f"/proc/{process.pid}/status") as status:
-            caught = next(int(line.split()[1], 16) for line in status if line.startswith("SigCgt:"))
-        if caught & (1 << (signal.SIGTERM - 1)):
-            return
-        assert process.poll() is None, "the command ended before it could be interrupted"
-        time.sleep(0.1)
-    raise AssertionError("the command did not start in time")
 
 
 @pytest.fixture(scope="module")

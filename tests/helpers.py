@@ -1,0 +1,36 @@
+"""Waiting for real subprocesses in tests: a CLI command that has started, a server that is ready."""
+
+import signal
+import time
+
+import httpx
+import pytest
+
+
+def wait_until_the_command_runs(process, timeout=180.0):
+    """Wait until the CLI has installed its SIGTERM handler: imports are done and the command runs.
+
+    On a loaded machine starting Python with pandas and scikit-learn can take
+    seconds; a signal before then would hit the interpreter, not our code.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{process.pid}/status") as status:
+            caught = next(int(line.split()[1], 16) for line in status if line.startswith("SigCgt:"))
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        assert process.poll() is None, "the command ended before it could be interrupted"
+        time.sleep(0.1)
+    raise AssertionError("the command did not start in time")
+
+
+def wait_until_ready(base: str, process, timeout=60.0) -> None:
+    """Poll ``base``/readyz until the server answers 200; fail with its stderr if it dies or never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"the server did not become ready: {process.communicate(timeout=10)[1][-2000:]}")
