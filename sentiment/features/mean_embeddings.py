@@ -129,13 +129,13 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
         tokens = _tokens(X, self.progress)  # tokenize once for both steps
-        self._fit_tokens(tokens, y)
-        return self._features(self._phrased(tokens))
+        return self._features(self._fit_tokens(tokens, y))  # the tokens as fitted: phrases joined once
 
     def _phrased(self, tokens: list[list[str]]) -> list[list[str]]:
         return tokens if self.phrases_ is None else self.phrases_.transform(tokens)
 
-    def _fit_tokens(self, tokens: list[list[str]], y) -> MeanEmbeddingVectorizer:
+    def _fit_tokens(self, tokens: list[list[str]], y) -> list[list[str]]:
+        """Fit on ``tokens``; returns them with phrases joined, as ``transform`` would see them."""
         unknown = [w for w in self.weightings if w not in WEIGHTINGS]
         if unknown or self.pooling not in POOLINGS:
             raise ValueError(
@@ -175,7 +175,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
             else:
                 rows.append(word_weights(weighting, labelled_counts, y))
         self.word_weights_ = np.vstack(rows)  # one row per averaged block
-        return self
+        return tokens
 
     def _features(self, tokens: list[list[str]]) -> np.ndarray:
         counts = count_matrix(tokens, self.wv_.key_to_index, len(self.wv_))
