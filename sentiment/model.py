@@ -147,7 +147,7 @@ class SentimentModel:
         if isinstance(features, DocVectorizer):
             return features.doc2vec_.key_to_index_
         if isinstance(features, NBNgramVectorizer):
-            return features._counter_for_transform().vocabulary_
+            return features.term_index
         return features.vocabulary_
 
     def explain(self, text: str, kind: str | None = None) -> Explanation:
@@ -159,7 +159,8 @@ class SentimentModel:
             raise TypeError(f"explain expects one text, got {type(text).__name__}")
         kind = kind or self.primary
         if kind == STACK:
-            parts = [(self.pipelines[part], weight, part) for part, weight in zip(*self.stack.values(), strict=True)]
+            pairs = zip(self.stack["components"], self.stack["weights"], strict=True)
+            parts = [(self.pipelines[part], weight, part) for part, weight in pairs]
             return explain_stack(parts, text, self.predict_proba([text], STACK)[0], self.classes_)
         if kind not in self.pipelines:
             raise ModelError(f"this model has no {kind!r} pipeline (it has {', '.join(self.pipelines)})")

@@ -97,6 +97,11 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, **fit_params):
         return self.fit(X, y).transform(X)
 
+    @property
+    def term_index(self) -> dict[str, int]:
+        """n-gram -> column (before the per-class copies): what this vectorizer knows."""
+        return self._counter_for_transform().vocabulary_
+
     def _counter_for_transform(self) -> CountVectorizer:
         if getattr(self, "_counter", None) is None:  # a loaded model: rebuild from the stored vocabulary
             self._counter = ngram_counter(self.ngram_range, self.min_df, vocabulary=self.vocabulary_)
@@ -111,9 +116,7 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
 
         check_is_fitted(self, "ratios_")
         tokens = tokenize(text)
-        shares = ngram_contributions(
-            tokens, self._counter_for_transform().vocabulary_, tuple(self.ngram_range), binary=True
-        )
+        shares = ngram_contributions(tokens, self.term_index, tuple(self.ngram_range), binary=True)
         blocks = [shares @ sparse.diags(ratio.astype(np.float64)) for ratio in self.ratios_]
         per_token = (blocks[0] if len(blocks) == 1 else sparse.hstack(blocks)).tocsr()
         return tokens, per_token, np.zeros(per_token.shape[1])
