@@ -1,6 +1,7 @@
 """Waiting for real subprocesses in tests: a CLI command that has started, a server that is ready."""
 
 import signal
+import subprocess
 import time
 
 import httpx
@@ -21,7 +22,24 @@ def wait_until_the_command_runs(process, timeout=180.0):
             return
         assert process.poll() is None, "the command ended before it could be interrupted"
         time.sleep(0.1)
+    process.kill()
+    process.communicate()
     raise AssertionError("the command did not start in time")
+
+
+def interrupt(process, signum, timeout=60.0) -> str:
+    """Send ``signum`` and wait for the command to end; return its stderr.
+
+    A command still running ``timeout`` seconds later is killed and the test
+    fails with what it printed, so that no process outlives the test.
+    """
+    process.send_signal(signum)
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stderr = process.communicate()[1]
+        pytest.fail(f"the command still ran {timeout:.0f} s after signal {signum}: {stderr[-2000:]}")
 
 
 def wait_until_ready(base: str, process, timeout=60.0) -> None:

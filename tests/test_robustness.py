@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import wait_until_the_command_runs
+from helpers import interrupt, wait_until_the_command_runs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,8 +99,7 @@ def test_interrupting_training_keeps_the_previous_model(shared_data, tmp_path, s
     wait_until_the_command_runs(slow)
     time.sleep(3)  # well into reading and training
     assert slow.poll() is None, "training finished before it could be interrupted"
-    slow.send_signal(signum)
-    _, stderr = slow.communicate(timeout=60)
+    stderr = interrupt(slow, signum)
     assert slow.returncode == status
     last_words = [line for line in stderr.strip().splitlines() if not line.startswith("note: ")]
     assert "Traceback" not in stderr and len(last_words) == 1

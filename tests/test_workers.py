@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import wait_until_the_command_runs
+from helpers import interrupt, wait_until_the_command_runs
 from typer.testing import CliRunner
 
 import sentiment.embeddings.word2vec as word2vec_module
@@ -22,6 +22,7 @@ from sentiment.cli import app
 from sentiment.cli.options import AVAILABLE_CORES
 from sentiment.data.corpus import TextCorpus
 from sentiment.data.reviews import load_reviews
+from sentiment.embeddings.processes import HeldInterruptions
 from sentiment.embeddings.word2vec import Word2Vec, learning_rate
 from sentiment.experiments.validate import sgns_loss
 from sentiment.progress import Progress
@@ -188,6 +189,24 @@ def test_an_interruption_stops_every_worker(imdb_unsup_tokens, parallelism):
     assert multiprocessing.active_children() == []
 
 
+def test_held_interruptions_land_where_checked_and_restore_the_handlers():
+    handler_before = signal.getsignal(signal.SIGINT)
+    with HeldInterruptions() as held:
+        held.raise_if_received()  # nothing received: nothing happens
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the interpreter has run the (recording) handler: no KeyboardInterrupt here
+        assert signal.getsignal(signal.SIGINT) is not handler_before
+        with pytest.raises(KeyboardInterrupt):
+            held.raise_if_received()
+        assert signal.getsignal(signal.SIGINT) is handler_before
+    assert signal.getsignal(signal.SIGINT) is handler_before
+
+    with pytest.raises(KeyboardInterrupt), HeldInterruptions():  # received, never checked: delivered at the end
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+    assert signal.getsignal(signal.SIGINT) is handler_before
+
+
 def test_ctrl_c_with_workers_running_exits_130_and_leaves_nothing(shared_data, tmp_path):
     data = shared_data / "uci" / "yelp_labelled.txt"
     model_dir = tmp_path / "model"
@@ -200,8 +219,7 @@ def test_ctrl_c_with_workers_running_exits_130_and_leaves_nothing(shared_data, t
     time.sleep(3)
     workers = _children_while_training(slow)
     assert len(workers) >= 2, "no worker processes seen"
-    slow.send_signal(signal.SIGINT)
-    _, stderr = slow.communicate(timeout=60)
+    stderr = interrupt(slow, signal.SIGINT)
     assert slow.returncode == 130
     assert "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []  # no model, no temporary directory

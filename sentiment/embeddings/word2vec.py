@@ -36,12 +36,11 @@ under ``_CACHE_BYTES``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
-import mmap
 import multiprocessing
 import os
 import queue
-import signal
 import threading
 import time
 import warnings
@@ -54,6 +53,14 @@ from sklearn.exceptions import NotFittedError
 
 from sentiment.embeddings.optimizers import make_optimizer
 from sentiment.embeddings.params import PARAMS, WORD2VEC_PARAMS, as_parameters, check_word2vec_params, keyword_init
+from sentiment.embeddings.processes import (
+    HeldInterruptions,
+    drain,
+    prepare_worker,
+    shared_copy,
+    shared_zeros,
+    worker_peak_bytes,
+)
 from sentiment.embeddings.sgns import NOISE_GROUP, block_gradients, cbow_block_gradients, noise_pool_size, row_sums
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.vocab import Vocabulary, build_vocab, keep_probabilities, noise_distribution
@@ -138,71 +145,9 @@ def effective_window(window: int, longest_sentence: int) -> int:
     return window
 
 
-def _shared_copy(array: np.ndarray) -> np.ndarray:
-    """``array`` copied into anonymous shared memory: processes forked afterwards write into the same pages.
-
-    ``mmap(-1, n)`` is ``MAP_SHARED | MAP_ANONYMOUS``: no file, no name, freed
-    with the last process that maps it, so an interrupted run leaves nothing.
-    """
-    shared = _shared_zeros(array.shape, array.dtype)
-    shared[...] = array
-    return shared
-
-
-def _shared_zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
-    """Zeros in anonymous shared memory (see ``_shared_copy``); pages take memory only once written."""
-    size = int(np.prod(shape))
-    buffer = mmap.mmap(-1, max(size * np.dtype(dtype).itemsize, 1))
-    return np.frombuffer(buffer, dtype=dtype, count=size).reshape(shape)
-
-
-def _drain(channel) -> None:
-    """Close a ``multiprocessing.Queue`` whose readers are gone, reading what its feeder thread still writes.
-
-    The feeder thread writes the queued messages into a pipe and exits after
-    the last; with no worker left to read, it would block on a full pipe for
-    good. Reading the pipe here (the queue's own reader end, for at most 5 s)
-    lets it finish, so no thread outlives the epoch.
-    """
-    feeder = getattr(channel, "_thread", None)
-    reader = getattr(channel, "_reader", None)
-    channel.cancel_join_thread()
-    channel.close()
-    deadline = time.monotonic() + 5
-    while feeder is not None and reader is not None and feeder.is_alive() and time.monotonic() < deadline:
-        try:
-            if reader.poll(0.05):
-                reader.recv_bytes()
-        except (OSError, EOFError):  # the feeder closed the pipe: it is done
-            break
-    if feeder is not None:
-        feeder.join(timeout=1)
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def _process_worker(model: Word2Vec, jobs, finished, seed) -> None:
     """A forked worker: train the blocks of ``jobs`` into the shared weights until ``None``; report to ``finished``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it terminates the workers
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die if the parent is killed outright
-    except (OSError, AttributeError):  # not Linux
-        pass
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")  # peak RSS from now on
-        start = _status_kib("VmRSS"), _status_kib("RssShmem")
-    except OSError:
-        start = None
+    start = prepare_worker()
     rng = np.random.default_rng(seed)
     try:
         while (job := jobs.get()) is not None:
@@ -212,10 +157,7 @@ def _process_worker(model: Word2Vec, jobs, finished, seed) -> None:
                     block_loss, block_pairs = model._train_block(_Block(tokens, sentence, raw_words), lr, rng)
                 results.append((block_loss, block_pairs, raw_words))
             finished.put(results)
-        peak = 0
-        if start is not None:  # the rise of the peak, less the shared weights' pages (the parent counts those)
-            peak = max(0, _status_kib("VmHWM") - start[0] - (_status_kib("RssShmem") - start[1])) * 1024
-        finished.put(("done", peak))
+        finished.put(("done", worker_peak_bytes(start)))
     except BaseException as error:
         finished.put(("error", f"{type(error).__name__}: {error}"))
 
@@ -305,20 +247,20 @@ class Word2Vec(BaseEstimator):
         shared = self._parallelism() == "processes"
         # word2vec.c's initialisation: inputs uniform in [-0.5, 0.5) / dim, outputs zero.
         if shared:  # in place, without temporaries (workers > 1 is not reproducible anyway)
-            self.syn0_ = _shared_zeros((n_words, dim), np.float32)
+            self.syn0_ = shared_zeros((n_words, dim), np.float32)
             rng.random(dtype=np.float32, out=self.syn0_)
             self.syn0_ -= np.float32(0.5)
             self.syn0_ /= np.float32(dim)
         else:
             self.syn0_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-        self.syn1neg_ = _shared_zeros((n_words, dim), np.float32) if shared else np.zeros((n_words, dim), np.float32)
+        self.syn1neg_ = shared_zeros((n_words, dim), np.float32) if shared else np.zeros((n_words, dim), np.float32)
         self._input_optimizer = make_optimizer(self.optimizer, n_words)
         self._output_optimizer = make_optimizer(self.optimizer, n_words)
         if shared:
             for optimizer in (self._input_optimizer, self._output_optimizer):
                 for name, value in vars(optimizer).items():
                     if isinstance(value, np.ndarray):
-                        setattr(optimizer, name, _shared_copy(value))
+                        setattr(optimizer, name, shared_copy(value))
 
     def _parallelism(self) -> str | None:
         return PARALLELISM if self.workers > 1 else None
@@ -331,21 +273,24 @@ class Word2Vec(BaseEstimator):
         self.pairs_per_epoch_: list[int] = []
         self.worker_peak_bytes_ = 0  # worker processes' own memory (beyond the shared weights), at most at once
         total_raw = vocab.total_words * self.epochs
-        for epoch in range(self.epochs):
-            epoch_start = time.perf_counter()
-            train_epoch = {
-                None: self._train_epoch,
-                "threads": self._train_epoch_threads,
-                "processes": self._train_epoch_processes,
-            }[self._parallelism()]
-            loss_sum, pairs, epoch_raw = train_epoch(
-                epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw
-            )
-            seconds = time.perf_counter() - epoch_start
-            self.loss_history_.append(loss_sum / max(pairs, 1))
-            self.pairs_per_epoch_.append(pairs)
-            self.epoch_seconds_.append(seconds)
-            self.words_per_second_.append(epoch_raw / max(seconds, 1e-9))
+        # Forked workers bring objects whose __del__ runs at any moment (pipes, finalizers); a Ctrl-C landing in
+        # one is swallowed. Held over the whole run, it lands where _train_epoch_processes checks.
+        parallelism = self._parallelism()
+        with HeldInterruptions() if parallelism == "processes" else contextlib.nullcontext() as interruptions:
+            for epoch in range(self.epochs):
+                epoch_start = time.perf_counter()
+                arguments = (epoch, sentences, vocab, rng, progress, epoch * vocab.total_words, total_raw)
+                if parallelism == "processes":
+                    loss_sum, pairs, epoch_raw = self._train_epoch_processes(*arguments, interruptions)
+                elif parallelism == "threads":
+                    loss_sum, pairs, epoch_raw = self._train_epoch_threads(*arguments)
+                else:
+                    loss_sum, pairs, epoch_raw = self._train_epoch(*arguments)
+                seconds = time.perf_counter() - epoch_start
+                self.loss_history_.append(loss_sum / max(pairs, 1))
+                self.pairs_per_epoch_.append(pairs)
+                self.epoch_seconds_.append(seconds)
+                self.words_per_second_.append(epoch_raw / max(seconds, 1e-9))
 
     def _train_epoch(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw) -> tuple[float, int, int]:
         """One pass over the corpus; raises ``_Diverged`` as soon as a block's loss is not finite."""
@@ -468,18 +413,19 @@ class Word2Vec(BaseEstimator):
             raise _Diverged(float("nan"))
         return totals["loss"], totals["pairs"], totals["raw"]
 
-    def _train_epoch_processes(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw):
+    def _train_epoch_processes(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw, interruptions):
         """One pass with ``workers`` forked processes updating the shared weights in place (Hogwild).
 
         As ``_train_epoch_threads`` (this process reads the corpus and hands
         out blocks with the learning rate of all the words handed out so far;
         each worker has its own generator; races between workers on a row are
         accepted), but the workers are processes: ``syn0_`` and ``syn1neg_``
-        live in anonymous shared memory (``_shared_copy``) that the forked
+        live in anonymous shared memory (``shared_copy``) that the forked
         workers write to, blocks travel through a bounded queue, and no GIL is
         shared, so the whole block step runs in parallel. Workers ignore
         Ctrl-C and die with this process; an error, a non-finite loss or an
-        interruption here terminates them before it propagates, and shared
+        interruption (held by the caller in ``interruptions``, raised here
+        between steps) kills them before it propagates, and shared
         memory is anonymous, so nothing outlives the run. Each worker reports
         the peak of its own memory beyond what it inherited
         (``worker_peak_bytes_``).
@@ -499,6 +445,7 @@ class Word2Vec(BaseEstimator):
 
         def collect(bar, wait: bool = False) -> None:
             while True:
+                interruptions.raise_if_received()
                 try:
                     result = finished.get(timeout=0.1) if wait else finished.get_nowait()
                 except queue.Empty:
@@ -527,6 +474,7 @@ class Word2Vec(BaseEstimator):
 
         def hand_out(job) -> None:
             while True:
+                interruptions.raise_if_received()
                 try:
                     jobs.put(job, timeout=0.1)
                     return
@@ -560,19 +508,19 @@ class Word2Vec(BaseEstimator):
                 if job:
                     hand_out(job)
                 for _ in workers:
-                    jobs.put(None)
+                    hand_out(None)
                 collect(bar, wait=True)  # until every worker said it is done
                 completed = True
             finally:
                 for worker in workers:
                     if not completed and worker.is_alive():
-                        worker.terminate()
+                        worker.kill()  # SIGKILL: a worker still starting up has the inherited handlers
                     worker.join()
                 if completed:
                     jobs.close()
                     jobs.join_thread()
                 else:
-                    _drain(jobs)  # the queue's feeder thread ends even though no worker reads any more
+                    drain(jobs)  # the queue's feeder thread ends even though no worker reads any more
                 finished.close()
         self.worker_peak_bytes_ = max(self.worker_peak_bytes_, totals["memory"])
         if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
