@@ -5,7 +5,8 @@ A model holds one or two scikit-learn pipelines over the same labels:
 ``onehot`` (binary bag of words -> LogisticRegression); ``primary`` names the
 one ``predict`` uses, the other is the baseline reported beside it.
 
-The directory (``FORMAT_VERSION`` 1) contains only files that cannot run code:
+The directory (format 1 shown; see ``FORMAT_VERSION`` for what later formats add) holds only files that cannot
+run code:
 
     meta.json               format version, versions, parameters, data, metrics
     README.md               generated model card
@@ -51,8 +52,10 @@ from sentiment.tokenize import iter_tokens, tokenize
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
 
-FORMAT_VERSION = 2  # 2: weighted/pooled embeddings, NB n-grams, stacks; "pipelines" in meta.json
-READABLE_FORMATS = (1, 2)
+# 2: weighted/pooled embeddings, NB n-grams, stacks; "pipelines" in meta.json.
+# 3: embeddings may pull short reviews towards the average training review ("prior_tokens", "center").
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 STACK = "stack"  # the primary "pipeline" of a stacked model: a weighted vote of its component pipelines
 
 
@@ -210,6 +213,9 @@ class SentimentModel:
                 arrays.update(scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, word_weights=features.word_weights_)
                 settings[kind] = {"weighting": features.weighting, "pooling": features.pooling,
                                   "normalize": bool(features.normalize)}  # fmt: skip
+                if features.prior_tokens:
+                    arrays["center"] = features.center_
+                    settings[kind]["prior_tokens"] = float(features.prior_tokens)
                 if features.phrases_ is not None:
                     _write_json(directory / f"{kind}_phrases.json", features.phrases_.pairs_)
                     files[f"{kind}_phrases.json"] = {"shape": [len(joined) for joined in features.phrases_.pairs_]}
@@ -337,6 +343,13 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
         scaler.var_, scaler.n_features_in_ = scaler.scale_**2, width
         if coef.shape[1] != width or scaler.mean_.shape != (width,) or weights.shape[1:] != (len(wv),):
             raise ModelError(f"{directory}/{kind}.npz: arrays do not match {wv.vector_size}-dimensional vectors")
+        prior_tokens, center = settings.get("prior_tokens", 0.0), arrays.get("center")
+        if prior_tokens and (
+            not isinstance(prior_tokens, int | float)
+            or not prior_tokens > 0
+            or getattr(center, "shape", None) != (width,)
+        ):
+            raise ModelError(f"{directory}/{kind}.npz: prior_tokens needs a center of {width} numbers")
         phrases = None
         if f"{kind}_phrases.json" in files:
             pairs = _read_json(directory / f"{kind}_phrases.json")
@@ -354,6 +367,8 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
                 pooling=pooling,
                 phrases=phrases,
                 normalize=settings.get("normalize", False) is True,
+                prior_tokens=prior_tokens,
+                center=center,
             )
         except ValueError as error:
             raise ModelError(f"{directory}/meta.json: {error}") from None

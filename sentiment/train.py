@@ -34,7 +34,7 @@ from sentiment.evaluate import evaluate
 from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
 from sentiment.model import STACK, SentimentModel
 from sentiment.progress import Progress
-from sentiment.selection import C_GRID, DEV_SHARE, choose_C, choose_stack_weights, dev_split
+from sentiment.selection import C_GRID, DEV_SHARE, choose_C, choose_prior_tokens, choose_stack_weights, dev_split
 from sentiment.tokenize import tokenize
 
 __all__ = ["FEATURES", "TrainResult", "library_versions", "train"]
@@ -80,6 +80,7 @@ def build_pipeline(
     phrases: int = 0,
     doc2vec=None,
     normalize: bool = DEFAULT_NORMALIZE,
+    prior_tokens: float = 0.0,
 ) -> Pipeline:
     """An unfitted pipeline ending in logistic regression.
 
@@ -93,7 +94,7 @@ def build_pipeline(
     if kind == "embeddings":
         vectorizer = MeanEmbeddingVectorizer(
             word_vectors=word_vectors, unlabeled_texts=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling, phrases=phrases, normalize=normalize, **(word2vec or {}),
+            pooling=pooling, phrases=phrases, normalize=normalize, prior_tokens=prior_tokens, **(word2vec or {}),
         )  # fmt: skip
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "onehot":
@@ -128,6 +129,7 @@ def train(
     normalize: bool | None = None,
     vectors=None,
     calibration: str | None = None,
+    prior_tokens: float | None = None,
 ) -> TrainResult:
     """Train on ``reviews`` and score on ``test`` (or a stratified ``test_size`` split of ``reviews``).
 
@@ -139,6 +141,9 @@ def train(
     unit length. ``vectors`` (``embeddings.formats.Pretrained``) are fixed
     pretrained word vectors used instead of training SGNS; ``calibration``
     (None: ``DEFAULT_CALIBRATION``) "sigmoid" fits Platt scaling on the dev split.
+    ``prior_tokens`` (None: chosen on sentences of the dev reviews,
+    ``selection.choose_prior_tokens``) pulls short texts' embeddings towards
+    the average training review.
     """
     normalize = DEFAULT_NORMALIZE if normalize is None else normalize
     calibration = calibration or DEFAULT_CALIBRATION  # "sigmoid": Platt scaling fitted on the dev split only
@@ -153,6 +158,8 @@ def train(
         raise DataError(f"{reviews.source}: every review has the label {reviews.classes[0]!r}; need two classes")
     if C is not None and not C > 0:
         raise TrainingError("C must be > 0")
+    if prior_tokens is not None and not (isinstance(prior_tokens, int | float) and 0 <= prior_tokens < math.inf):
+        raise TrainingError(f"prior_tokens must be a number >= 0, got {prior_tokens!r}")
     progress = progress or Progress(enabled=False)
     word2vec = {"seed": seed, **(word2vec or {})}
     mapping = reviews.label_mapping or {label: label for label in reviews.classes}
@@ -172,14 +179,17 @@ def train(
 
     plan = _PLANS[features]
     fitted = [kind for kind in plan if kind != STACK]
-    dev = dev_split(train_part.labels, seed) if C is None or plan[0] == STACK or calibration != "none" else None
+    choose_prior = prior_tokens is None and "embeddings" in plan
+    needs_dev = C is None or plan[0] == STACK or calibration != "none" or choose_prior
+    dev = dev_split(train_part.labels, seed) if needs_dev else None
+    chosen_prior = {}
     calibrators = {}
     pipelines, fit_seconds, chosen_C, dev_accuracy, dev_proba = {}, {}, {}, {}, {}
     for kind in fitted:
         started = time.perf_counter()
         pipeline = build_pipeline(
             kind, C=C or 1.0, word2vec=word2vec, unlabeled=unlabeled, progress=progress, weighting=weighting,
-            pooling=pooling, phrases=phrases, normalize=normalize,
+            pooling=pooling, phrases=phrases, normalize=normalize, prior_tokens=prior_tokens or 0.0,
             word_vectors=vectors.wv if vectors is not None else None,
         )  # fmt: skip
         features_step = pipeline[0]
@@ -194,6 +204,16 @@ def train(
                     dev, grid=C_GRID if C is None else (C,), matrix=label_free,
                 )  # fmt: skip
             pipeline.set_params(classifier__C=best)
+            if kind == "embeddings" and choose_prior:
+                with progress.task("Choosing prior_tokens for embeddings on sentences of the dev reviews"):
+                    chosen_prior["value"], prior_dev_proba, chosen_prior["scores"] = choose_prior_tokens(
+                        _refittable(features_step), Pipeline(pipeline.steps[1:]), train_part.texts,
+                        train_part.labels, dev, seed,
+                    )  # fmt: skip
+                if chosen_prior["value"]:
+                    features_step.set_params(prior_tokens=chosen_prior["value"])
+                    features_matrix = features_step.transform(train_part.texts)
+                    dev_proba[kind] = prior_dev_proba  # what the stack weights and calibration are chosen on
             if calibration == "sigmoid":  # fitted on dev rows of the training data, never on held-out rows
                 dev_labels = train_part.labels[dev[1]]
                 calibrators[kind] = SigmoidCalibrator().fit(dev_proba[kind], dev_labels, np.unique(train_part.labels))
@@ -220,6 +240,12 @@ def train(
         "dev_rows": len(dev[1]) if dev is not None else 0,
         "dev_accuracy_by_C": {kind: {str(c): a for c, a in scores.items()} for kind, scores in dev_accuracy.items()},
     }
+    if chosen_prior:
+        selection["prior_tokens"] = {
+            "embeddings": chosen_prior["value"],
+            "chosen_on": "one sentence of each dev review, labelled as its review: lowest log loss",
+            "scores": {str(k): v for k, v in chosen_prior["scores"].items()},
+        }
 
     selection["calibration"] = {kind: c.params.tolist() for kind, c in calibrators.items()} or None
     model = SentimentModel(pipelines, primary=plan[0], meta={"data": {"label_mapping": mapping}}, stack=stack,

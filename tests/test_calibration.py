@@ -15,8 +15,10 @@ from sentiment.embeddings.formats import detect_format, load_pretrained, read_ve
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
 from sentiment.evaluate import classification_metrics
+from sentiment.features.contributions import check_contributions
 from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer
 from sentiment.model import SentimentModel
+from sentiment.selection import choose_prior_tokens, dev_split, one_sentence_each
 from sentiment.train import train
 
 runner = CliRunner()
@@ -76,6 +78,49 @@ def test_normalize_makes_each_block_unit_length_and_survives_save_and_load(tmp_p
     loaded = SentimentModel.load(tmp_path / "m")
     assert loaded.pipelines["embeddings"][0].normalize is True
     np.testing.assert_array_equal(loaded.predict_proba(yelp.texts[:50]), result.model.predict_proba(yelp.texts[:50]))
+
+
+def test_prior_tokens_pull_a_review_towards_the_average_by_n_over_n_plus_k():
+    wv = WordVectors(["good", "bad", "food"], np.array([[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]], dtype=np.float32))
+    corpus = ["good food", "bad food", "good good good bad"]
+    plain = MeanEmbeddingVectorizer(word_vectors=wv).fit(corpus)
+    pulled = MeanEmbeddingVectorizer(word_vectors=wv, prior_tokens=2.0).fit(corpus)
+    center = plain.transform(corpus).mean(axis=0)  # the average training review
+    np.testing.assert_allclose(pulled.center_, center, rtol=1e-6)
+    texts = ["good", "good good bad food", "zzz"]  # 1 and 4 known words, and none
+    expected = center + np.array([1 / 3, 4 / 6, 0.0])[:, None] * (plain.transform(texts) - center)
+    np.testing.assert_allclose(pulled.transform(texts), expected, rtol=1e-6)
+    assert pulled.set_params(prior_tokens=0.0).transform(texts).tolist() == plain.transform(texts).tolist()
+    for text in ["good", "good good bad food", "zzz", "bad bad"]:  # explanations still add up to the features
+        check_contributions(pulled.set_params(prior_tokens=2.0), text)
+        check_contributions(pulled, text, reference=center + 1)
+
+
+def test_prior_tokens_are_chosen_on_sentences_of_dev_reviews_and_survive_save_and_load(tmp_path, yelp):
+    assert one_sentence_each(["One two three. Four five six!", "Too short."], seed=1)[1] == "Too short."
+    result = train(yelp, features="embeddings", word2vec={"vector_size": 10, "min_count": 2, "epochs": 1}, seed=0)
+    selection = result.model.meta["selection"]["prior_tokens"]
+    scores = selection["scores"]
+    assert set(scores) == {"0.0", "5.0", "10.0", "20.0", "40.0", "80.0", "160.0"}
+    eligible = {k: v for k, v in scores.items() if v["dev_accuracy"] >= scores["0.0"]["dev_accuracy"] - 0.005}
+    assert str(selection["embeddings"]) == min(eligible, key=lambda k: eligible[k]["sentence_log_loss"])
+    # Called directly: it fits on the fit rows and scores the dev rows of the split it is given, nothing else.
+    split = dev_split(yelp.labels[:800], seed=0)
+    features = MeanEmbeddingVectorizer(word_vectors=result.model.pipelines["embeddings"][0].wv_)
+    head = result.model.pipelines["embeddings"][1:]
+    best, dev_proba, _ = choose_prior_tokens(features, head, yelp.texts[:800], yelp.labels[:800], split, seed=0)
+    assert dev_proba.shape == (len(split[1]), 2) and str(best) in scores
+
+    fixed = train(yelp, features="embeddings", word2vec={"vector_size": 10, "min_count": 2, "epochs": 1}, seed=0,
+                  prior_tokens=20.0)  # fmt: skip
+    assert "prior_tokens" not in fixed.model.meta["selection"]
+    fixed.model.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["pipelines"]["embeddings"]["prior_tokens"] == 20.0
+    loaded = SentimentModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(yelp.texts[:50]), fixed.model.predict_proba(yelp.texts[:50]))
+    with pytest.raises(Exception, match="prior_tokens"):
+        train(yelp, features="embeddings", prior_tokens=-1.0)
 
 
 # ------------------------------------------------------------------ vector formats

@@ -22,7 +22,7 @@ from sentiment.embeddings.vectors import WordVectors
 from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
 from sentiment.features.nb_ngrams import nb_log_count_ratio
 from sentiment.features.word_weights import count_matrix, weighted_means, word_weights
-from sentiment.model import SentimentModel
+from sentiment.model import FORMAT_VERSION, SentimentModel
 from sentiment.selection import choose_stack_weights
 from sentiment.tokenize import tokenize_all
 from sentiment.train import train
@@ -150,17 +150,18 @@ def test_a_stacked_model_saves_and_loads_with_identical_probabilities(stacked, y
         before = stacked.model.predict_proba(yelp.texts[:40], kind)
         np.testing.assert_array_equal(loaded.predict_proba(yelp.texts[:40], kind), before)
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
-    assert meta["format_version"] == 2 and meta["pipelines"]["embeddings"]["weighting"] == "nbs+uniform"
+    assert meta["format_version"] == FORMAT_VERSION and meta["pipelines"]["embeddings"]["weighting"] == "nbs+uniform"
 
 
-def test_a_format_1_model_still_loads_and_predicts_as_before(shared_data):
-    """tests/data/model_v1 was saved by the first build (format 1); its probabilities were recorded then."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_model_still_loads_and_predicts_as_before(version):
+    """tests/data/model_v{1,2} were saved by earlier builds (formats 1, 2); their probabilities were recorded then."""
     from pathlib import Path
 
-    folder = Path(__file__).parent / "data" / "model_v1"
-    expected = pd.read_csv(folder.parent / "model_v1_probabilities.csv")
+    folder = Path(__file__).parent / "data" / f"model_v{version}"
+    expected = pd.read_csv(folder.parent / f"model_v{version}_probabilities.csv")
     model = SentimentModel.load(folder)
-    assert model.meta["format_version"] == 1
+    assert model.meta["format_version"] == version
     for kind in ("embeddings", "onehot"):
         proba = model.predict_proba(expected["text"].tolist(), kind)[:, 1]
         np.testing.assert_allclose(proba, expected[kind], rtol=1e-5, atol=1e-6)

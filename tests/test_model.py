@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sentiment.data.reviews import load_reviews
 from sentiment.errors import ModelError
 from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer
-from sentiment.model import SentimentModel
+from sentiment.model import FORMAT_VERSION, SentimentModel
 from sentiment.train import train
 
 SMALL_W2V = {"vector_size": 20, "min_count": 2, "epochs": 3}
@@ -45,7 +45,7 @@ def test_save_then_load_gives_identical_probabilities(tmp_path, trained, yelp):
 def test_meta_records_versions_data_hash_parameters_and_metrics(tmp_path, trained, yelp):
     trained.model.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
-    assert meta["format_version"] == 2
+    assert meta["format_version"] == FORMAT_VERSION
     assert meta["data"]["sha256"] == yelp.sha256
     assert meta["data"]["train_rows"] + meta["data"]["held_out_rows"] == len(yelp)
     assert meta["parameters"]["word2vec"]["vector_size"] == 20

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from sentiment import SentimentModel, load_reviews, train
 from sentiment.cli import app as cli
+from sentiment.model import FORMAT_VERSION
 from sentiment.serve.app import create_app, predict_payload
 from sentiment.serve.schemas import MAX_BODY_BYTES, MAX_TEXTS
 
@@ -111,7 +112,7 @@ def test_explain_adds_up(client, model):
 
 def test_model_facts(client, model):
     body = client.get("/v1/model").json()
-    assert body["format_version"] == 2 and body["primary"] == "embeddings" and body["baseline"] == "onehot"
+    assert body["format_version"] == FORMAT_VERSION and body["primary"] == "embeddings" and body["baseline"] == "onehot"
     assert body["classes"] == ["negative", "positive"]
     assert body["metrics"]["onehot"]["accuracy"] == pytest.approx(model.meta["metrics"]["onehot"]["accuracy"])
     assert body["data"]["train_rows"] == 800 and body["parameters"]["word2vec"]["vector_size"] == 16

@@ -30,6 +30,7 @@ __all__ = [
     "Normalize",
     "Phrases",
     "Pooling",
+    "PriorTokens",
     "Quiet",
     "Seed",
     "TextColumn",
@@ -85,6 +86,15 @@ Vectors = Annotated[
         "--vectors",
         help="Fixed pretrained word vectors instead of training SGNS: word2vec text or binary, GloVe .txt, "
         "fastText .vec (format detected).",
+    ),
+]
+PriorTokens = Annotated[
+    float | None,
+    typer.Option(
+        "--prior-tokens",
+        min=0,
+        help="Pull each review's averaged vector towards the average training review as if it held this many "
+        "more words: keeps short texts from extreme probabilities (default: chosen on sentences of dev reviews).",
     ),
 ]
 Normalize = Annotated[

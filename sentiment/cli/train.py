@@ -19,6 +19,7 @@ from sentiment.cli.options import (
     Normalize,
     Phrases,
     Pooling,
+    PriorTokens,
     Quiet,
     Seed,
     TextColumn,
@@ -59,6 +60,7 @@ def train(
     pooling: Pooling = None,
     phrases: Phrases = 0,
     normalize: Normalize = None,
+    prior_tokens: PriorTokens = None,
     vectors: Vectors = None,
     calibration: Annotated[
         str | None,
@@ -101,7 +103,7 @@ def train(
     result = train_model(
         reviews, test=held_out, test_size=test_size, unlabeled=extra_texts, features=features,
         word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, phrases=phrases, seed=seed,
-        progress=progress, normalize=normalize, vectors=pretrained, calibration=calibration,
+        progress=progress, normalize=normalize, vectors=pretrained, calibration=calibration, prior_tokens=prior_tokens,
     )  # fmt: skip
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]

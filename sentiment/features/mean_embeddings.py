@@ -9,8 +9,9 @@ appends the element-wise maximum over the review's words; ``phrases=N``
 joins frequent word pairs (``embeddings/phrases.py``, N passes) before the
 vectors are trained and averaged. It follows
 scikit-learn's estimator rules, so ``clone``, ``Pipeline`` and
-``GridSearchCV`` work. ``normalize=True`` makes each block unit length
-(length-independent features, for calibrated probabilities on short texts).
+``GridSearchCV`` work. ``normalize=True`` makes each block unit length;
+``prior_tokens=k`` pulls a review of ``n`` known words towards the average
+training review, by ``n / (n + k)`` (calibrated probabilities on short texts).
 The one-hot baseline is ``onehot.py``; classifiers and persistence are
 ``model.py``'s job.
 """
@@ -97,6 +98,13 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
     the features' scale does not depend on how many words the review has: a
     mean of 3 word vectors is far longer than a mean of 230, and without this a
     short text lands outside the range the classifier was fitted on.
+    ``prior_tokens=k`` treats every review as if it also held ``k`` words of
+    the average training review: its features become ``center + n / (n + k)
+    * (features - center)`` for ``n`` known words, where ``center_`` is the
+    mean of the training reviews' features. A 230-word review barely moves; a
+    3-word text, whose mean says little, lands near the average review instead
+    of far outside the training range, so its probability stays moderate
+    (``train.py`` chooses ``k`` on sentences of dev reviews).
     """
 
     __init__ = keyword_init(
@@ -105,6 +113,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         inspect.Parameter("weighting", inspect.Parameter.KEYWORD_ONLY, default="uniform"),
         inspect.Parameter("pooling", inspect.Parameter.KEYWORD_ONLY, default="mean"),
         inspect.Parameter("normalize", inspect.Parameter.KEYWORD_ONLY, default=False),
+        inspect.Parameter("prior_tokens", inspect.Parameter.KEYWORD_ONLY, default=0.0),
         inspect.Parameter("phrases", inspect.Parameter.KEYWORD_ONLY, default=0),
         *as_parameters(WORD2VEC_PARAMS),  # gensim's names and defaults, declared once in embeddings/params.py
         inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None),
@@ -120,7 +129,7 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Train word vectors on ``X`` (+ ``unlabeled_texts``), or take ``word_vectors``; learn the word weights."""
-        self._fit_tokens(_tokens(X, self.progress), y)
+        self.fit_transform(X, y)
         return self
 
     def transform(self, X) -> np.ndarray:
@@ -129,7 +138,11 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
         tokens = _tokens(X, self.progress)  # tokenize once for both steps
-        return self._features(self._fit_tokens(tokens, y))  # the tokens as fitted: phrases joined once
+        tokens = self._fit_tokens(tokens, y)  # the tokens as fitted: phrases joined once
+        features, known = self._unshrunk_features(tokens)
+        # The average training review: what `prior_tokens` pulls towards (kept for any k, set_params may change it).
+        self.center_ = features.mean(axis=0, dtype=np.float64).astype(features.dtype)
+        return self._toward_center(features, known)
 
     def _phrased(self, tokens: list[list[str]]) -> list[list[str]]:
         return tokens if self.phrases_ is None else self.phrases_.transform(tokens)
@@ -178,13 +191,32 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         return tokens
 
     def _features(self, tokens: list[list[str]]) -> np.ndarray:
+        return self._toward_center(*self._unshrunk_features(tokens))
+
+    def _unshrunk_features(self, tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The features before ``prior_tokens``, and each review's number of known words (phrases count once)."""
         counts = count_matrix(tokens, self.wv_.key_to_index, len(self.wv_))
         parts = [weighted_means(counts, weights, self.wv_.vectors) for weights in self.word_weights_]
         if self.pooling == "mean_max":
             parts.append(max_vectors(tokens, self.wv_))
         if self.normalize:
             parts = [unit_rows(part) for part in parts]
-        return parts[0] if len(parts) == 1 else np.hstack(parts)
+        known = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+        return (parts[0] if len(parts) == 1 else np.hstack(parts)), known
+
+    def _kept_share(self, known: np.ndarray) -> np.ndarray:
+        """``n / (n + k)``: how much of a review's own features ``prior_tokens`` keeps (1 when k is 0)."""
+        if not self.prior_tokens:
+            return np.ones_like(known)
+        return known / (known + float(self.prior_tokens))
+
+    def _toward_center(self, features: np.ndarray, known: np.ndarray) -> np.ndarray:
+        if not self.prior_tokens:
+            return features
+        if not float(self.prior_tokens) >= 0:
+            raise ValueError(f"prior_tokens must be >= 0, got {self.prior_tokens!r}")
+        kept = self._kept_share(known).astype(features.dtype)[:, None]
+        return self.center_ + kept * (features - self.center_)
 
     def token_contributions(self, text: str, reference=None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Each token's share of the features (the contract: ``features/contributions.py``).
@@ -228,21 +260,27 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
             scale = _unit_scale(maxima) if self.normalize else 1.0
             rows[holder, np.arange(dim) + block.start] = maxima * scale - reference[block]
             constant[block] = reference[block]
+        if self.prior_tokens:  # features = kept * own + (1 - kept) * center: the center's part is a constant
+            kept = float(self._kept_share(np.array([float(known.sum())]))[0])
+            rows, constant = rows * kept, constant * kept + (1 - kept) * self.center_
         per_token = np.repeat(rows / widths[:, None], widths, axis=0)
         return tokens, per_token, constant
 
     @classmethod
     def from_arrays(
         cls, wv: WordVectors, word_weights: np.ndarray, *, weighting: str, pooling: str, phrases=None,
-        normalize: bool = False,
+        normalize: bool = False, prior_tokens: float = 0.0, center: np.ndarray | None = None,
     ):  # fmt: skip
         """A fitted vectorizer rebuilt from what a model directory stores (``phrases``: a fitted ``Phrases``)."""
         vectorizer = cls(
             word_vectors=wv, weighting=weighting, pooling=pooling, phrases=phrases.passes if phrases else 0,
-            normalize=normalize,
+            normalize=normalize, prior_tokens=prior_tokens,
         )  # fmt: skip
         vectorizer.wv_, vectorizer.word2vec_, vectorizer.phrases_ = wv, None, phrases
         vectorizer.word_weights_ = np.asarray(word_weights, dtype=np.float32).reshape(-1, len(wv))
+        if center is None and prior_tokens:
+            raise ValueError("prior_tokens needs the center it pulls towards")
+        vectorizer.center_ = np.zeros(vectorizer.n_features_out, np.float32) if center is None else center
         return vectorizer
 
     @property
