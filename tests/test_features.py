@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from sentiment.data import load_reviews
 from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.vectors import WordVectors
+from sentiment.errors import TrainingError
 from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
 from sentiment.features.nb_ngrams import nb_log_count_ratio
 from sentiment.features.word_weights import count_matrix, weighted_means, word_weights
@@ -127,7 +128,7 @@ def test_stack_weights_are_chosen_on_dev_probabilities():
 
 @pytest.fixture(scope="module")
 def stacked(yelp):
-    return train(yelp, features="stack", word2vec=SMALL_W2V, seed=0)
+    return train(yelp, features="stack", word2vec=SMALL_W2V, seed=0, stack=("embeddings", "nbngrams", "doc2vec"))
 
 
 def test_a_stacked_model_reports_every_part_and_keeps_the_baseline(stacked):
@@ -141,6 +142,15 @@ def test_a_stacked_model_reports_every_part_and_keeps_the_baseline(stacked):
     assert set(selection["C"]) == {"embeddings", "nbngrams", "doc2vec", "onehot"}
     # The dev rows come out of the training rows: the held-out rows are untouched by any choice.
     assert model.meta["data"]["train_rows"] + model.meta["data"]["held_out_rows"] == 1000
+
+
+def test_the_default_stack_is_embeddings_and_nb_ngrams_and_bad_stacks_are_refused(yelp):
+    model = train(yelp, features="stack", word2vec=SMALL_W2V, seed=0, C=1.0).model
+    assert model.stack["components"] == ["embeddings", "nbngrams"] and set(model.kinds) == {
+        "stack", "embeddings", "nbngrams", "onehot"}  # fmt: skip
+    for bad in [("embeddings",), ("embeddings", "embeddings"), ("embeddings", "tfidf")]:
+        with pytest.raises(TrainingError, match="two or more distinct components"):
+            train(yelp, features="stack", stack=bad)
 
 
 def test_a_stacked_model_saves_and_loads_with_identical_probabilities(stacked, yelp, tmp_path):
