@@ -32,8 +32,6 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
-from sentiment.features.nb_ngrams import nb_log_count_ratio
-
 __all__ = ["WEIGHTINGS", "count_matrix", "weighted_means", "word_weights"]
 
 WEIGHTINGS = ("uniform", "idf", "sif", "nb", "nbs")
@@ -93,6 +91,8 @@ def _weights(weighting: str, counts: sparse.csr_matrix, labels) -> np.ndarray:
         classes = np.unique(labels)
         if len(classes) < 2:
             raise ValueError(f"the {weighting} weighting needs at least two classes")
+        from sentiment.features.nb_ngrams import nb_log_count_ratio  # scikit-learn: needed only for fitting
+
         binary = (counts > 0).astype(np.float32)
         positives = classes[1:] if len(classes) == 2 else classes  # two classes: the ratio of classes[1]
         ratios = np.vstack([nb_log_count_ratio(binary, labels == c) for c in positives])
