@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sentiment.cli.console import note
+
 __all__ = ["default_model_dir", "read_data", "read_for_experiment"]
 
 
