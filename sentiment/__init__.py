@@ -8,6 +8,8 @@ baseline. See README.md for the command line; the Python API is below.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 # Where each public name lives. They are imported on first use (PEP 562), so that
 # `import sentiment.<module>` (for instance the scoring path behind `sentiment predict`)
@@ -36,6 +38,19 @@ __all__ = [
     "train",
 ]
 __version__ = "0.1.0"
+
+
+class _Package(types.ModuleType):
+    """This package's module type: importing the submodule ``sentiment.train`` (or ``evaluate``, ``tokenize``)
+    binds it as an attribute of the package, which would hide the public function of the same name."""
+
+    def __setattr__(self, name, value):
+        if name in _PUBLIC and isinstance(value, types.ModuleType):
+            return  # `sentiment.train` stays the function, as it was when this file imported it eagerly
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

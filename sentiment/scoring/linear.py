@@ -1,0 +1,148 @@
+"""Lean scorers: a saved pipeline's stored arrays as NumPy/SciPy arithmetic, without scikit-learn.
+
+Every pipeline a model directory holds ends in a linear model (logistic
+regression, optionally after standardising), so scoring is tokens -> a sparse
+(documents x vocabulary) matrix -> a matrix product -> probabilities, the way
+scikit-learn's ``LogisticRegression.predict_proba`` computes them (the
+logistic function of the decision for two classes, the softmax for more).
+
+* ``embeddings`` with plain weighted means (``pooling="mean"``, no
+  ``normalize``): the standardising and the classifier are folded into one
+  number per word and block, ``u_b(w) = a_b(w) v(w) . (coef_b / scale_b)``,
+  so the decision is ``sum_b (C u_b) / (C |a_b|) + const`` for the counts
+  ``C``: no tokens x dimensions and no documents x dimensions array is built.
+  With max pooling or unit-length blocks the features are computed as the
+  vectorizer computes them (``features/pooling.py``), then standardised.
+* ``onehot`` and ``nbngrams``: binary bags of words / n-grams times one
+  folded weight per column.
+* ``doc2vec`` is not covered: inferring a document vector trains it against
+  the stored word side, which is ``sentiment.embeddings.doc2vec``'s job;
+  ``make_scorer`` returns None and the model falls back to its pipeline.
+
+Results equal the scikit-learn pipeline's to float rounding (tests/test_scoring.py
+holds them to 1e-6). Calibration and stacks are applied by ``model.py`` on top.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from sentiment.features.pooling import embedding_features
+from sentiment.features.word_weights import count_matrix
+from sentiment.tokenize import tokenize
+
+__all__ = ["EmbeddingsScorer", "NgramScorer", "linear_proba", "make_scorer"]
+
+
+def linear_proba(decision: np.ndarray) -> np.ndarray:
+    """Class probabilities from a (documents x 1) or (documents x classes) decision, as ``LogisticRegression``.
+
+    >>> linear_proba(np.array([[0.0], [np.log(3.0)]])).round(3).tolist()
+    [[0.5, 0.5], [0.25, 0.75]]
+    """
+    if decision.shape[1] == 1:
+        positive = expit(decision[:, 0])
+        return np.column_stack([1 - positive, positive])
+    shifted = np.exp(decision - decision.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class EmbeddingsScorer:
+    """Weighted (and pooled) mean word vectors -> standardised -> logistic regression, as arithmetic."""
+
+    def __init__(self, spec: dict):
+        self.classes_ = spec["classes"]
+        self.wv, self.phrases = spec["wv"], spec["phrases"]
+        self.vocabulary = self.wv.key_to_index
+        self.weights, self.pooling, self.normalize = spec["weights"], spec["pooling"], spec["normalize"]
+        coef = np.asarray(spec["coef"], dtype=np.float64)
+        intercept = np.asarray(spec["intercept"], dtype=np.float64)
+        mean = np.asarray(spec["scaler_mean"], dtype=np.float64)
+        scale = np.asarray(spec["scaler_scale"], dtype=np.float64)
+        self.folded = self.pooling == "mean" and not self.normalize
+        if self.folded:
+            scaled = coef / scale  # (classes or 1) x features
+            self.constant = intercept - scaled @ mean
+            dim, vectors = self.wv.vector_size, self.wv.vectors
+            blocks = [
+                weights.astype(np.float64)[:, None] * (vectors @ scaled[:, b * dim : (b + 1) * dim].T)
+                for b, weights in enumerate(self.weights)
+            ]  # each vocabulary x (classes or 1)
+            self.per_word = np.hstack(blocks)
+            self.sizes = np.abs(self.weights.astype(np.float64)).T  # vocabulary x blocks
+            self.rows = coef.shape[0]
+        else:
+            self.coef, self.intercept, self.mean, self.scale = coef, intercept, mean, scale
+
+    def tokens(self, texts: list[str]) -> list[list[str]]:
+        tokens = list(map(tokenize, texts))
+        return tokens if self.phrases is None else self.phrases.transform(tokens)
+
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        tokens = self.tokens(texts)
+        if not self.folded:
+            features = embedding_features(
+                tokens, self.wv, self.weights, pooling=self.pooling, normalize=self.normalize
+            ).astype(np.float64)
+            return ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
+        counts = count_matrix(tokens, self.vocabulary, len(self.wv))
+        sums = np.asarray(counts @ self.per_word)  # documents x (blocks * rows)
+        totals = np.asarray(counts @ self.sizes)  # documents x blocks: the sum of |weight| each mean divides by
+        decision = np.tile(self.constant, (len(texts), 1))
+        for b in range(totals.shape[1]):
+            part, total = sums[:, b * self.rows : (b + 1) * self.rows], totals[:, b : b + 1]
+            decision += np.divide(part, total, out=np.zeros_like(part), where=total > 0)
+        return decision
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return linear_proba(self.decision_function(texts))
+
+
+class NgramScorer:
+    """Binary bag of words or n-grams (times NB ratios) -> logistic regression, as one sparse product."""
+
+    def __init__(self, spec: dict):
+        self.classes_ = spec["classes"]
+        terms = spec["vocabulary"]
+        self.vocabulary = {term: i for i, term in enumerate(terms)}
+        self.ngram_range = tuple(spec.get("ngram_range", (1, 1)))
+        coef = np.asarray(spec["coef"], dtype=np.float64)
+        ratios = spec.get("ratios")
+        if ratios is None:  # one-hot: the coefficients are the per-column weights
+            self.per_term = coef.T
+        else:  # NB n-grams: one copy of the columns per ratio row, each times its ratio
+            n = len(terms)
+            self.per_term = sum(
+                ratio.astype(np.float64)[:, None] * coef[:, b * n : (b + 1) * n].T for b, ratio in enumerate(ratios)
+            )
+        self.intercept = np.asarray(spec["intercept"], dtype=np.float64)
+
+    def terms(self, tokens: list[str]) -> list[str]:
+        """The n-grams (tokens joined by spaces) in ``ngram_range``, as scikit-learn's ``CountVectorizer``."""
+        low, high = self.ngram_range
+        grams = tokens if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            grams = [*grams, *map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))]  # shortest tail ends
+        return grams
+
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        tokens = list(map(tokenize, texts))
+        if self.ngram_range != (1, 1):
+            tokens = list(map(self.terms, tokens))
+        binary = count_matrix(tokens, self.vocabulary, len(self.vocabulary))
+        binary.data[:] = 1.0
+        return np.asarray(binary @ self.per_term) + self.intercept
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return linear_proba(self.decision_function(texts))
+
+
+def make_scorer(spec: dict):
+    """The lean scorer for one stored pipeline, or None where it needs the full path (``doc2vec``)."""
+    features = spec["features"]
+    if features == "embeddings":
+        return EmbeddingsScorer(spec)
+    if features in ("onehot", "nbngrams"):
+        return NgramScorer(spec)
+    return None
