@@ -24,24 +24,20 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from sentiment.data.reviews import (
-    TEXT_COLUMNS,
-    Encoding,
-    _no_field_size_limit,
-    detect_encoding,
-    is_headerless,
-    pick_column,
-    sniff_delimiter,
-    sniff_quoting,
-)
 from sentiment.errors import DataError
-from sentiment.model import SentimentModel
 from sentiment.outputs import apply_umask, check_output_file
 from sentiment.progress import Progress
+
+if TYPE_CHECKING:
+    from sentiment.data.reviews import Encoding
+    from sentiment.model import SentimentModel
+
+# Reading files (sentiment.data.reviews) needs pandas: imported in the functions that read them, so that
+# labelling a few texts (`sentiment predict MODEL "text"`) imports neither pandas nor scikit-learn.
 
 __all__ = ["EMPTY_TEXT", "NO_KNOWN_WORD", "predict_file", "predict_texts", "prediction_notes"]
 
@@ -122,6 +118,8 @@ def _records(lines: Iterator[str], delimiter: str, quoting: int) -> Iterator[tup
 
 def _sniff(path: Path) -> tuple[Encoding, str, int]:
     """Encoding, delimiter and quoting of an input file (a few passes over it, none held in memory)."""
+    from sentiment.data.reviews import detect_encoding, sniff_delimiter, sniff_quoting
+
     head = b""
 
     def watched():
@@ -156,6 +154,8 @@ def predict_file(
 
     An existing ``output_path`` is replaced only with ``overwrite`` (never the input itself).
     """
+    from sentiment.data.reviews import _no_field_size_limit, is_headerless
+
     input_path, output_path = Path(input_path), Path(output_path)
     if not input_path.is_file():
         raise DataError(f"{input_path}: no such file")
@@ -226,6 +226,10 @@ def _text_index(column: int, header: list[str], batch, text_column: str | None, 
     """The text's field number, found from the header and the first rows (which settle ambiguous names)."""
     if column >= 0:
         return column
+    import pandas as pd
+
+    from sentiment.data.reviews import TEXT_COLUMNS, pick_column
+
     width = len(header)
     rows = [(fields + [""] * width)[:width] for _, fields in batch]
     frame = pd.DataFrame(rows, columns=range(width))

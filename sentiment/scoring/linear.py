@@ -1,8 +1,8 @@
-"""Lean scorers: a saved pipeline's stored arrays as NumPy/SciPy arithmetic, without scikit-learn.
+"""Lean scorers: a saved pipeline's stored arrays as NumPy arithmetic, without scikit-learn.
 
 Every pipeline a model directory holds ends in a linear model (logistic
-regression, optionally after standardising), so scoring is tokens -> a sparse
-(documents x vocabulary) matrix -> a matrix product -> probabilities, the way
+regression, optionally after standardising), so scoring is tokens -> vocabulary
+indices -> per-document sums of per-word numbers (``np.bincount``) -> probabilities, the way
 scikit-learn's ``LogisticRegression.predict_proba`` computes them (the
 logistic function of the decision for two classes, the softmax for more).
 
@@ -12,7 +12,8 @@ logistic function of the decision for two classes, the softmax for more).
   so the decision is ``sum_b (C u_b) / (C |a_b|) + const`` for the counts
   ``C``: no tokens x dimensions and no documents x dimensions array is built.
   With max pooling or unit-length blocks the features are computed as the
-  vectorizer computes them (``features/pooling.py``), then standardised.
+  vectorizer computes them (``features/pooling.py``, SciPy's sparse
+  product), then standardised. SciPy is imported only then.
 * ``onehot`` and ``nbngrams``: binary bags of words / n-grams times one
   folded weight per column.
 * ``doc2vec`` is not covered: inferring a document vector trains it against
@@ -25,14 +26,35 @@ holds them to 1e-6). Calibration and stacks are applied by ``model.py`` on top.
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.special import expit
+import itertools
 
-from sentiment.features.pooling import embedding_features
-from sentiment.features.word_weights import count_matrix
+import numpy as np
+
 from sentiment.tokenize import tokenize
 
-__all__ = ["EmbeddingsScorer", "NgramScorer", "linear_proba", "make_scorer"]
+__all__ = ["EmbeddingsScorer", "NgramScorer", "known_ids", "linear_proba", "make_scorer"]
+
+
+def known_ids(token_lists: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The document number and vocabulary index of every known token, in order (unknown tokens left out).
+
+    >>> known_ids([["good", "xyz", "bad"], [], ["good"]], {"good": 0, "bad": 1})
+    (array([0, 0, 2]), array([0, 1, 0]))
+    """
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    ids = np.fromiter(
+        map(vocabulary.get, itertools.chain.from_iterable(token_lists), itertools.repeat(-1)),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
+    rows = np.repeat(np.arange(len(token_lists)), lengths)
+    known = ids >= 0
+    return rows[known], ids[known]
+
+
+def _row_sums(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """``values`` (tokens x columns) summed per document: documents x columns."""
+    return np.column_stack([np.bincount(rows, weights=column, minlength=n_rows) for column in values.T])
 
 
 def linear_proba(decision: np.ndarray) -> np.ndarray:
@@ -42,7 +64,7 @@ def linear_proba(decision: np.ndarray) -> np.ndarray:
     [[0.5, 0.5], [0.25, 0.75]]
     """
     if decision.shape[1] == 1:
-        positive = expit(decision[:, 0])
+        positive = 1.0 / (1.0 + np.exp(-decision[:, 0]))  # scipy.special.expit, without importing scipy.special
         return np.column_stack([1 - positive, positive])
     shifted = np.exp(decision - decision.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -82,13 +104,15 @@ class EmbeddingsScorer:
     def decision_function(self, texts: list[str]) -> np.ndarray:
         tokens = self.tokens(texts)
         if not self.folded:
+            from sentiment.features.pooling import embedding_features  # SciPy's sparse product
+
             features = embedding_features(
                 tokens, self.wv, self.weights, pooling=self.pooling, normalize=self.normalize
             ).astype(np.float64)
             return ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
-        counts = count_matrix(tokens, self.vocabulary, len(self.wv))
-        sums = np.asarray(counts @ self.per_word)  # documents x (blocks * rows)
-        totals = np.asarray(counts @ self.sizes)  # documents x blocks: the sum of |weight| each mean divides by
+        rows, ids = known_ids(tokens, self.vocabulary)
+        sums = _row_sums(rows, self.per_word[ids], len(texts))  # documents x (blocks * rows)
+        totals = _row_sums(rows, self.sizes[ids], len(texts))  # documents x blocks: what each mean divides by
         decision = np.tile(self.constant, (len(texts), 1))
         for b in range(totals.shape[1]):
             part, total = sums[:, b * self.rows : (b + 1) * self.rows], totals[:, b : b + 1]
@@ -130,9 +154,10 @@ class NgramScorer:
         tokens = list(map(tokenize, texts))
         if self.ngram_range != (1, 1):
             tokens = list(map(self.terms, tokens))
-        binary = count_matrix(tokens, self.vocabulary, len(self.vocabulary))
-        binary.data[:] = 1.0
-        return np.asarray(binary @ self.per_term) + self.intercept
+        rows, ids = known_ids(tokens, self.vocabulary)
+        present = np.unique(rows * len(self.vocabulary) + ids)  # binary: each term once per document
+        rows, ids = np.divmod(present, len(self.vocabulary))
+        return _row_sums(rows, self.per_term[ids], len(texts)) + self.intercept
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return linear_proba(self.decision_function(texts))
