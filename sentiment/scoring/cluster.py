@@ -25,8 +25,8 @@ needs the ``scale`` extra (``dask[dataframe]``, ``distributed``, ``pyarrow``).
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
 from pathlib import Path
 
 from sentiment.errors import DataError, SentimentError
@@ -50,10 +50,17 @@ LOCAL = "local"  # `--dask` without an address: start a LocalCluster
 PARTITION_ROWS = 100_000
 
 
-@functools.lru_cache(maxsize=4)
+_LOADED: dict[str, SentimentModel] = {}
+_LOADING = threading.Lock()
+
+
 def _model(path: str) -> SentimentModel:
-    """The model at ``path``, loaded once per worker process (the cache lives as long as the process)."""
-    return SentimentModel.load(path)
+    """The model at ``path``, loaded once per worker process (kept as long as the process; a lock makes the
+    worker's threads wait for the first load instead of each loading their own copy)."""
+    with _LOADING:
+        if path not in _LOADED:
+            _LOADED[path] = SentimentModel.load(path)
+        return _LOADED[path]
 
 
 def _pieces(parts: list[Path], fmt: str) -> list[tuple[str, tuple[int, ...] | None]]:
