@@ -85,12 +85,23 @@ class SentimentModel:
         self._pipelines = pipelines
         self._names = names
         self._specs = specs or {}  # a loaded model: what each pipeline is rebuilt from, on first use
-        # A loaded model scores with these (NumPy only); a trained one with its pipelines.
-        self.scorers = {kind: scorer for kind, spec in self._specs.items() if (scorer := make_scorer(spec))}
+        self._scorers: dict = {}  # kind -> lean scorer (or None: doc2vec), built on first use
         self.primary = primary
         self.meta = meta or {}
         self.stack = stack
         self.calibrators = calibrators or {}  # issue 11: kind -> SigmoidCalibrator fitted on the dev split
+
+    @property
+    def scorers(self) -> dict:
+        """The lean NumPy scorers of a loaded model (every kind but doc2vec); empty for a model trained here."""
+        return {kind: scorer for kind in self._specs if (scorer := self._scorer(kind)) is not None}
+
+    def _scorer(self, kind: str):
+        if kind not in self._specs:
+            return None
+        if kind not in self._scorers:
+            self._scorers[kind] = make_scorer(self._specs[kind])
+        return self._scorers[kind]
 
     @property
     def pipelines(self) -> dict[str, Pipeline]:
@@ -152,8 +163,9 @@ class SentimentModel:
 
     def _proba(self, kind: str, texts: list[str]) -> np.ndarray:
         """One pipeline's probabilities (before calibration): the lean scorer where there is one."""
-        if kind in self.scorers:
-            return self.scorers[kind].predict_proba(texts)
+        scorer = self._scorer(kind)
+        if scorer is not None:
+            return scorer.predict_proba(texts)
         if kind not in self._names:
             raise ModelError(f"this model has no {kind!r} pipeline (it has {', '.join(self._names)})")
         return self.pipelines[kind].predict_proba(texts)
@@ -177,8 +189,8 @@ class SentimentModel:
         """The words (or n-grams) a pipeline knows; a stack's are its first component's."""
         kind = kind or self.primary
         kind = self._parts[0] if kind == STACK else kind
-        if kind in self.scorers:
-            return self.scorers[kind].vocabulary
+        if self._scorer(kind) is not None:
+            return self._scorer(kind).vocabulary
         if kind in self._specs and self._specs[kind]["features"] == "doc2vec":
             return {term: i for i, term in enumerate(self._specs[kind]["vocabulary"])}
         from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
