@@ -174,14 +174,16 @@ def _read_binary_rows(stream, n_words: int, dim: int, path: Path) -> tuple[list[
     one-text ``sentiment predict``.
     """
     data = stream.read()
+    view = memoryview(data)
     words: list[str] = []
-    vectors = np.empty((n_words, dim), dtype=np.float32)
     row_bytes = 4 * dim
+    rows = bytearray(n_words * row_bytes)  # the vectors' bytes, copied row by row (memcpy), read as float32 once
     position, end = 0, len(data)
+    find, decode = data.find, _decode_word
     for row in range(n_words):
         while position < end and data[position] == 0x0A:  # the newline after the previous vector, if any
             position += 1
-        space = data.find(b" ", position, min(end, position + 10_001))
+        space = find(b" ", position, min(end, position + 10_001))
         if space < 0:
             if end - position > 10_000:
                 raise ModelError(f"{path}: word {row + 1} is longer than 10,000 bytes; the file is damaged")
@@ -189,9 +191,10 @@ def _read_binary_rows(stream, n_words: int, dim: int, path: Path) -> tuple[list[
         start = space + 1
         if start + row_bytes > end:
             raise ModelError(f"{path}: header promises {n_words:,} words but the file ends inside word {row + 1}")
-        words.append(_decode_word(data[position:space], path, row))
-        vectors[row] = np.frombuffer(data, dtype="<f4", count=dim, offset=start)
+        words.append(decode(data[position:space], path, row))
+        rows[row * row_bytes : (row + 1) * row_bytes] = view[start : start + row_bytes]
         position = start + row_bytes
+    vectors = np.frombuffer(rows, dtype="<f4").astype(np.float32, copy=False).reshape(n_words, dim)
     return words, vectors
 
 
