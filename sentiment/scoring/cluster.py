@@ -200,20 +200,22 @@ def predict_on_dask(
     first = Path(pieces[0][0])
     names = [part_name(i, fmt, first) for i in range(len(pieces))]
     counts = {"rows": 0, "unscored": 0, "no_known_word": 0}
-    with progress.task("Starting Dask"):
-        if address == LOCAL:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=processes, dashboard_address=None)  # fmt: skip
-            client = Client(cluster)
-        else:
-            cluster = None
-            try:
-                client = Client(address, timeout="20s")
-            except OSError as error:
-                raise SentimentError(f"{address}: cannot reach the Dask scheduler ({error})") from None
-    futures = []
-    try:
-        with staging_directory(target) as staging:
+    # The staging directory outlives the cluster: on failure or Ctrl-C the futures are cancelled and a local
+    # cluster's workers stopped first, then the partial parts are removed.
+    with staging_directory(target) as staging:
+        with progress.task("Starting Dask"):
+            if address == LOCAL:
+                cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                       processes=processes, dashboard_address=None)  # fmt: skip
+                client = Client(cluster)
+            else:
+                cluster = None
+                try:
+                    client = Client(address, timeout="20s")
+                except OSError as error:
+                    raise SentimentError(f"{address}: cannot reach the Dask scheduler ({error})") from None
+        futures = []
+        try:
             frame = dd.from_map(read_piece, pieces, meta=meta, enforce_metadata=False)
             scored = frame.map_partitions(score_partition, model_path, column, meta=_scored_meta(meta))
             tasks = [dask.delayed(write_partition)(part, str(staging / name), fmt, piece[0])
@@ -224,13 +226,13 @@ def predict_on_dask(
                     for key, value in future.result().items():
                         counts[key] += value
                     bar.advance(1, status=f"{counts['rows']:,} rows")
-            publish_predictions_dir(staging, target, names)
-    finally:
-        if futures:
-            client.cancel(futures)
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        finally:
+            if futures:
+                client.cancel(futures)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        publish_predictions_dir(staging, target, names)
     return {
         "input": [str(p) for p in parts],
         "output": str(target),
