@@ -16,7 +16,12 @@ run code:
     onehot.npz              classifier coef/intercept/classes
 
 Arrays are read with ``allow_pickle=False`` and checked against the shapes in
-meta.json. Saving writes a sibling temporary directory and swaps it in, so an
+meta.json. A loaded model scores with the lean NumPy scorers of
+``scoring/linear.py`` (no scikit-learn import; ``doc2vec`` pipelines excepted,
+they infer with their own code); its scikit-learn ``pipelines`` are rebuilt
+from the same arrays on first use (``explain``, ``save``, ...).
+
+Saving writes a sibling temporary directory and swaps it in, so an
 interrupted save leaves the previous model whole; it replaces only an empty
 directory or another model, and deletes only the old model's own files (the
 rule is in ``outputs.py``). Training is ``train.py``'s job.
@@ -32,23 +37,26 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sentiment.calibration import SigmoidCalibrator
-from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.phrases import Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
-from sentiment.explain import Explanation, explain_pipeline, explain_stack
-from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
 from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
+from sentiment.scoring.linear import make_scorer
 from sentiment.tokenize import iter_tokens, tokenize
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from sentiment.explain import Explanation
+
+# scikit-learn, and the features and explanations built on it, are imported where they are used: a loaded
+# model scores with NumPy alone (``sentiment/scoring/linear.py``), so `sentiment predict` never imports them.
 
 __all__ = ["FORMAT_VERSION", "SentimentModel"]
 
@@ -71,20 +79,44 @@ class SentimentModel:
     """
 
     def __init__(
-        self, pipelines: dict[str, Pipeline], primary: str, meta: dict | None = None, stack=None, calibrators=None
-    ):
-        if primary not in pipelines and not (primary == STACK and _stack_is_usable(stack, pipelines)):
-            raise ModelError(f"primary pipeline {primary!r} is not among {sorted(pipelines)}")
-        self.pipelines = pipelines
+        self, pipelines: dict[str, Pipeline] | None, primary: str, meta: dict | None = None, stack=None,
+        calibrators=None, *, specs: dict[str, dict] | None = None,
+    ):  # fmt: skip
+        names = list(pipelines if pipelines is not None else specs)
+        if primary not in names and not (primary == STACK and _stack_is_usable(stack, names)):
+            raise ModelError(f"primary pipeline {primary!r} is not among {sorted(names)}")
+        self._pipelines = pipelines
+        self._names = names
+        self._specs = specs or {}  # a loaded model: what each pipeline is rebuilt from, on first use
+        self._scorers: dict = {}  # kind -> lean scorer (or None: doc2vec), built on first use
         self.primary = primary
         self.meta = meta or {}
         self.stack = stack
         self.calibrators = calibrators or {}  # issue 11: kind -> SigmoidCalibrator fitted on the dev split
 
     @property
+    def scorers(self) -> dict:
+        """The lean NumPy scorers of a loaded model (every kind but doc2vec); empty for a model trained here."""
+        return {kind: scorer for kind in self._specs if (scorer := self._scorer(kind)) is not None}
+
+    def _scorer(self, kind: str):
+        if kind not in self._specs:
+            return None
+        if kind not in self._scorers:
+            self._scorers[kind] = make_scorer(self._specs[kind])
+        return self._scorers[kind]
+
+    @property
+    def pipelines(self) -> dict[str, Pipeline]:
+        """The scikit-learn pipelines (for a loaded model rebuilt from its arrays here, importing scikit-learn)."""
+        if self._pipelines is None:
+            self._pipelines = {kind: _build_pipeline(spec) for kind, spec in self._specs.items()}
+        return self._pipelines
+
+    @property
     def kinds(self) -> list[str]:
         """Everything ``predict_proba`` can be asked for: the primary, a stack's components, then the baselines."""
-        rest = [kind for kind in self.pipelines if kind != self.primary and kind not in self._parts]
+        rest = [kind for kind in self._names if kind != self.primary and kind not in self._parts]
         return [self.primary, *self._parts, *rest]
 
     @property
@@ -94,6 +126,8 @@ class SentimentModel:
     @property
     def classes_(self) -> np.ndarray:
         first = self._parts[0] if self.primary == STACK else self.primary
+        if first in self._specs:
+            return self._specs[first]["classes"]
         return self.pipelines[first][-1].classes_
 
     @property
@@ -108,6 +142,10 @@ class SentimentModel:
 
     @property
     def word_vectors(self) -> WordVectors | None:
+        if self._pipelines is None:
+            return next((spec["wv"] for spec in self._specs.values() if spec["features"] == "embeddings"), None)
+        from sentiment.features import MeanEmbeddingVectorizer
+
         embedded = [p[0] for p in self.pipelines.values() if isinstance(p[0], MeanEmbeddingVectorizer)]
         return embedded[0].wv_ if embedded else None
 
@@ -116,15 +154,24 @@ class SentimentModel:
         kind = kind or self.primary
         texts = _as_text_list(texts)
         if kind != STACK:
-            proba = self.pipelines[kind].predict_proba(texts)
+            proba = self._proba(kind, texts)
             return self.calibrators[kind].apply(proba) if kind in self.calibrators else proba
         log_odds = sum(
-            weight * np.log(np.clip(self.pipelines[part].predict_proba(texts), 1e-12, 1.0))
+            weight * np.log(np.clip(self._proba(part, texts), 1e-12, 1.0))
             for part, weight in zip(self.stack["components"], self.stack["weights"], strict=True)
         )
         log_odds -= log_odds.max(axis=1, keepdims=True)
         proba = np.exp(log_odds)
         return proba / proba.sum(axis=1, keepdims=True)
+
+    def _proba(self, kind: str, texts: list[str]) -> np.ndarray:
+        """One pipeline's probabilities (before calibration): the lean scorer where there is one."""
+        scorer = self._scorer(kind)
+        if scorer is not None:
+            return scorer.predict_proba(texts)
+        if kind not in self._names:
+            raise ModelError(f"this model has no {kind!r} pipeline (it has {', '.join(self._names)})")
+        return self.pipelines[kind].predict_proba(texts)
 
     def predict(self, texts, kind: str | None = None) -> np.ndarray:
         return self.classes_[self.predict_proba(texts, kind).argmax(axis=1)]
@@ -144,7 +191,14 @@ class SentimentModel:
     def _vocabulary(self, kind: str | None):
         """The words (or n-grams) a pipeline knows; a stack's are its first component's."""
         kind = kind or self.primary
-        features = self.pipelines[self._parts[0] if kind == STACK else kind][0]
+        kind = self._parts[0] if kind == STACK else kind
+        if self._scorer(kind) is not None:
+            return self._scorer(kind).vocabulary
+        if kind in self._specs and self._specs[kind]["features"] == "doc2vec":
+            return {term: i for i, term in enumerate(self._specs[kind]["vocabulary"])}
+        from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
+
+        features = self.pipelines[kind][0]
         if isinstance(features, MeanEmbeddingVectorizer):
             return features.wv_.key_to_index
         if isinstance(features, DocVectorizer):
@@ -158,6 +212,8 @@ class SentimentModel:
 
         The contributions plus ``constant`` add up to the pipeline's ``decision_function`` for the text.
         """
+        from sentiment.explain import explain_pipeline, explain_stack
+
         if not isinstance(text, str):
             raise TypeError(f"explain expects one text, got {type(text).__name__}")
         kind = kind or self.primary
@@ -194,10 +250,12 @@ class SentimentModel:
         return target
 
     def _write(self, directory: Path) -> None:
+        from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
+
         files: dict[str, dict] = {}
         settings: dict[str, dict] = {}
         for kind, pipeline in self.pipelines.items():
-            classifier: LogisticRegression = pipeline[-1]
+            classifier = pipeline[-1]
             arrays = {
                 # Dtypes kept as fitted, so a loaded model computes bit-identical probabilities.
                 "coef": classifier.coef_,
@@ -209,7 +267,7 @@ class SentimentModel:
                 wv = features.wv_
                 wv.save_word2vec_format(directory / "vectors.bin", binary=True)
                 files["vectors.bin"] = {"shape": [len(wv), wv.vector_size]}
-                scaler: StandardScaler = pipeline[1]
+                scaler = pipeline[1]
                 arrays.update(scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, word_weights=features.word_weights_)
                 settings[kind] = {"weighting": features.weighting, "pooling": features.pooling,
                                   "normalize": bool(features.normalize)}  # fmt: skip
@@ -274,18 +332,18 @@ class SentimentModel:
         described = meta.get("pipelines") or {kind: {"features": kind} for kind in ("embeddings", "onehot")}
         if not isinstance(described, dict):
             raise ModelError(f"{directory}/meta.json: 'pipelines' is not a mapping")
-        pipelines, calibrators = {}, {}
+        specs, calibrators = {}, {}
         for kind, settings in described.items():
             if f"{kind}.npz" in files:
-                pipelines[kind] = _load_pipeline(directory, kind, files, settings if isinstance(settings, dict) else {})
+                specs[kind] = _read_pipeline(directory, kind, files, settings if isinstance(settings, dict) else {})
                 if isinstance(settings, dict) and settings.get("calibration") is not None:
                     calibrators[kind] = _load_calibrator(directory, kind, files, settings["calibration"])
         stack = meta.get("stack")
         primary = meta.get("primary")
-        usable = primary in pipelines or (primary == STACK and _stack_is_usable(stack, pipelines))
-        if not pipelines or not usable:
+        usable = primary in specs or (primary == STACK and _stack_is_usable(stack, specs))
+        if not specs or not usable:
             raise ModelError(f"{directory}: meta.json names no usable classifier")
-        return cls(pipelines, primary, meta, stack=stack, calibrators=calibrators)
+        return cls(None, primary, meta, stack=stack, calibrators=calibrators, specs=specs)
 
 
 _DOC2VEC_SETTINGS = ("vector_size", "epochs", "min_count", "negative", "ns_exponent", "sample", "alpha", "min_alpha",
@@ -300,6 +358,8 @@ def _load_calibrator(directory: Path, kind: str, files: dict, method) -> Sigmoid
 
 
 def _feature_kind(features) -> str:
+    from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
+
     if isinstance(features, MeanEmbeddingVectorizer):
         return "embeddings"
     if isinstance(features, DocVectorizer):
@@ -320,16 +380,15 @@ def _stack_is_usable(stack, pipelines) -> bool:
     )
 
 
-def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> Pipeline:
+def _read_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> dict:
+    """One pipeline's arrays and settings, read and checked (NumPy only): what it is scored or rebuilt from."""
     arrays = _read_npz(directory / f"{kind}.npz", files[f"{kind}.npz"])
     coef, intercept, classes = arrays["coef"], arrays["intercept"], arrays["classes"]
     n_rows = 1 if len(classes) == 2 else len(classes)
     if len(classes) < 2 or coef.ndim != 2 or coef.shape[0] != n_rows or intercept.shape != (n_rows,):
         raise ModelError(f"{directory}/{kind}.npz: classifier arrays do not fit together")
-    classifier = LogisticRegression()
-    classifier.coef_, classifier.intercept_, classifier.classes_ = coef, intercept, classes
-    classifier.n_features_in_ = coef.shape[1]
     features = settings.get("features", kind)
+    spec = {"features": features, "coef": coef, "intercept": intercept, "classes": classes}
     if features == "embeddings":
         wv = WordVectors.load_word2vec_format(directory / "vectors.bin", binary=True)
         if [len(wv), wv.vector_size] != files.get("vectors.bin", {}).get("shape"):
@@ -338,18 +397,18 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
         weights = arrays.get("word_weights", np.ones((1, len(wv)), dtype=np.float32))  # format 1: plain means
         n_blocks = (weights.shape[0] if weights.ndim == 2 else 1) + (pooling == "mean_max")
         width = wv.vector_size * n_blocks
-        scaler = StandardScaler()
-        scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
-        scaler.var_, scaler.n_features_in_ = scaler.scale_**2, width
-        if coef.shape[1] != width or scaler.mean_.shape != (width,) or weights.shape[1:] != (len(wv),):
+        scaler_mean, scaler_scale = arrays["scaler_mean"], arrays["scaler_scale"]
+        if coef.shape[1] != width or scaler_mean.shape != (width,) or weights.shape[1:] != (len(wv),):
             raise ModelError(f"{directory}/{kind}.npz: arrays do not match {wv.vector_size}-dimensional vectors")
         prior_tokens, center = settings.get("prior_tokens", 0.0), arrays.get("center")
-        if prior_tokens and (
-            not isinstance(prior_tokens, int | float)
-            or not prior_tokens > 0
-            or getattr(center, "shape", None) != (width,)
-        ):
+        valid_prior = isinstance(prior_tokens, int | float) and prior_tokens > 0
+        if prior_tokens and (not valid_prior or getattr(center, "shape", None) != (width,)):
             raise ModelError(f"{directory}/{kind}.npz: prior_tokens needs a center of {width} numbers")
+        weightings = str(weighting).split("+")
+        if pooling not in ("mean", "mean_max") or not all(
+            w in ("uniform", "idf", "sif", "nb", "nbs") for w in weightings
+        ):
+            raise ModelError(f"{directory}/meta.json: weighting {weighting!r} / pooling {pooling!r} unknown")
         phrases = None
         if f"{kind}_phrases.json" in files:
             pairs = _read_json(directory / f"{kind}_phrases.json")
@@ -359,23 +418,16 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
             ):
                 raise ModelError(f"{directory}/{kind}_phrases.json: not a list of word pairs per pass")
             phrases = Phrases.from_pairs(pairs)
-        try:
-            vectorizer = MeanEmbeddingVectorizer.from_arrays(
-                wv,
-                weights,
-                weighting=weighting,
-                pooling=pooling,
-                phrases=phrases,
-                normalize=settings.get("normalize", False) is True,
-                prior_tokens=prior_tokens,
-                center=center,
-            )
-        except ValueError as error:
-            raise ModelError(f"{directory}/meta.json: {error}") from None
-        return Pipeline([("features", vectorizer), ("scale", scaler), ("classifier", classifier)])
+        spec.update(
+            wv=wv, weights=np.asarray(weights, dtype=np.float32).reshape(-1, len(wv)), weighting=weighting,
+            pooling=pooling, phrases=phrases, normalize=settings.get("normalize", False) is True,
+            scaler_mean=scaler_mean, scaler_scale=scaler_scale, prior_tokens=float(prior_tokens or 0.0), center=center,
+        )  # fmt: skip
+        return spec
     vocabulary = _read_json(directory / f"{kind}_vocabulary.json")
     if not isinstance(vocabulary, list) or len(set(vocabulary)) != len(vocabulary):
         raise ModelError(f"{directory}/{kind}_vocabulary.json: not a list of distinct features")
+    spec["vocabulary"] = vocabulary
     if features == "doc2vec":
         syn1neg, counts = arrays.get("syn1neg"), arrays.get("counts")
         width = coef.shape[1]
@@ -389,27 +441,69 @@ def _load_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> P
         params = {name: settings[name] for name in _DOC2VEC_SETTINGS if name in settings}
         if params.get("vector_size", width) != width:
             raise ModelError(f"{directory}/meta.json: doc2vec vector_size differs from the classifier's columns")
-        doc2vec = Doc2Vec.from_arrays(vocabulary, counts, syn1neg, **params)
-        scaler = StandardScaler()
-        scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
-        scaler.var_, scaler.n_features_in_ = scaler.scale_**2, width
-        vectorizer = DocVectorizer(doc2vec=doc2vec).fit([])
-        return Pipeline([("features", vectorizer), ("scale", scaler), ("classifier", classifier)])
+        spec.update(syn1neg=syn1neg, counts=counts, params=params, scaler_mean=arrays["scaler_mean"],
+                    scaler_scale=arrays["scaler_scale"])  # fmt: skip
+        return spec
     if features == "nbngrams":
         ratios = arrays.get("ratios")
         if ratios is None or ratios.ndim != 2 or ratios.shape[1] != len(vocabulary):
             raise ModelError(f"{directory}/{kind}.npz: NB ratios do not match the vocabulary")
         if coef.shape[1] != ratios.size:
             raise ModelError(f"{directory}/{kind}.npz: does not match the classifier's {coef.shape[1]} columns")
-        vectorizer = NBNgramVectorizer.from_arrays(
-            vocabulary, ratios, arrays.get("ratio_classes", classes), ngram_range=settings.get("ngram_range", (1, 3)),
-            min_df=settings.get("min_df", 2), alpha=settings.get("alpha", 1.0),
+        spec.update(
+            ratios=np.asarray(ratios, dtype=np.float32), ratio_classes=arrays.get("ratio_classes", classes),
+            ngram_range=tuple(settings.get("ngram_range", (1, 3))), min_df=settings.get("min_df", 2),
+            alpha=settings.get("alpha", 1.0),
         )  # fmt: skip
-        return Pipeline([("features", vectorizer), ("classifier", classifier)])
+        return spec
     if len(vocabulary) != coef.shape[1]:
         raise ModelError(f"{directory}/{kind}_vocabulary.json: does not match the classifier's {coef.shape[1]} columns")
-    vectorizer: CountVectorizer = one_hot_vectorizer()
-    vectorizer.set_params(vocabulary={word: i for i, word in enumerate(vocabulary)})
+    spec["features"] = "onehot"
+    return spec
+
+
+def _build_pipeline(spec: dict) -> Pipeline:
+    """The scikit-learn pipeline a stored pipeline's arrays describe (``_read_pipeline`` checked them)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sentiment.embeddings.doc2vec import Doc2Vec
+    from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
+
+    classifier = LogisticRegression()
+    classifier.coef_, classifier.intercept_, classifier.classes_ = spec["coef"], spec["intercept"], spec["classes"]
+    classifier.n_features_in_ = spec["coef"].shape[1]
+
+    def scaler():
+        fitted = StandardScaler()
+        fitted.mean_, fitted.scale_ = spec["scaler_mean"], spec["scaler_scale"]
+        fitted.var_, fitted.n_features_in_ = fitted.scale_**2, len(fitted.mean_)
+        return fitted
+
+    features = spec["features"]
+    if features == "embeddings":
+        try:
+            vectorizer = MeanEmbeddingVectorizer.from_arrays(
+                spec["wv"], spec["weights"], weighting=spec["weighting"], pooling=spec["pooling"],
+                phrases=spec["phrases"], normalize=spec["normalize"], prior_tokens=spec["prior_tokens"],
+                center=spec["center"],
+            )  # fmt: skip
+        except ValueError as error:
+            raise ModelError(f"meta.json: {error}") from None
+        return Pipeline([("features", vectorizer), ("scale", scaler()), ("classifier", classifier)])
+    if features == "doc2vec":
+        doc2vec = Doc2Vec.from_arrays(spec["vocabulary"], spec["counts"], spec["syn1neg"], **spec["params"])
+        vectorizer = DocVectorizer(doc2vec=doc2vec).fit([])
+        return Pipeline([("features", vectorizer), ("scale", scaler()), ("classifier", classifier)])
+    if features == "nbngrams":
+        vectorizer = NBNgramVectorizer.from_arrays(
+            spec["vocabulary"], spec["ratios"], spec["ratio_classes"], ngram_range=spec["ngram_range"],
+            min_df=spec["min_df"], alpha=spec["alpha"],
+        )  # fmt: skip
+        return Pipeline([("features", vectorizer), ("classifier", classifier)])
+    vectorizer = one_hot_vectorizer()
+    vectorizer.set_params(vocabulary={word: i for i, word in enumerate(spec["vocabulary"])})
     vectorizer.fit([])  # with a fixed vocabulary, fit only validates it
     return Pipeline([("features", vectorizer), ("classifier", classifier)])
 

@@ -16,6 +16,12 @@ recursively. Concretely:
 * An **output file** (``predict --output``, ``datasets export -o``) is written
   to a temporary file beside it and renamed into place when complete; an
   existing file is replaced only when the caller says so.
+* A **predictions directory** (``predict --output DIR/`` of part files) is
+  written only where DIR does not exist, is empty, or (with ``--overwrite``)
+  holds a previous run's parts (``PREDICTIONS_MARKER`` lists them). The parts
+  are written into a sibling temporary directory that is renamed into place
+  only when every part is complete, so a failed or interrupted run leaves no
+  partial output; a replaced run's listed files are then removed one by one.
 * Whatever the contents, an output directory is refused when it is the current
   directory or one of its parents, the home directory, the file system root,
   or a folder that contains one of the run's input files.
@@ -40,16 +46,20 @@ from sentiment.errors import SentimentError
 
 __all__ = [
     "MARKER",
+    "PREDICTIONS_MARKER",
     "apply_umask",
     "check_model_dir",
     "check_output_file",
+    "check_predictions_dir",
     "check_report_dir",
     "claim_report_dir",
     "model_files",
+    "publish_predictions_dir",
     "remove_model_files",
 ]
 
 MARKER = ".sentiment-report.json"  # written first into every report directory this program creates
+PREDICTIONS_MARKER = ".sentiment-predictions.json"  # lists the part files of a predictions directory
 
 
 def _refuse(path: Path, why: str, what_to_do: str = "choose a new path, or remove it yourself") -> SentimentError:
@@ -191,3 +201,58 @@ def _umask() -> int:
 def apply_umask(path: str | os.PathLike, *, directory: bool = False) -> None:
     """Give a file or directory made by ``tempfile`` (0600/0700) the permissions the umask gives new ones."""
     os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
+def _predictions_parts(directory: Path) -> list[str] | None:
+    """The part files a predictions directory's marker lists, or None when it is not one of ours."""
+    try:
+        value = json.loads((directory / PREDICTIONS_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    parts = value.get("parts") if isinstance(value, dict) else None
+    if not isinstance(parts, list) or not all(isinstance(p, str) and "/" not in p for p in parts):
+        return None
+    return parts
+
+
+def check_predictions_dir(
+    path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), *, overwrite: bool = False
+) -> Path:
+    """Refuse ``path`` as a predictions directory unless it is new, empty, or (``overwrite``) a previous one."""
+    path = Path(path)
+    _check_location(path, inputs, "predictions")
+    if not path.exists() or not any(path.iterdir()):
+        return path
+    parts = _predictions_parts(path)
+    if parts is None:
+        raise _refuse(path, "exists and holds files that are not sentiment predictions")
+    if set(p.name for p in path.iterdir()) - {*parts, PREDICTIONS_MARKER}:
+        raise _refuse(path, "holds files besides the predictions it lists")
+    if not overwrite:
+        raise _refuse(path, "already holds predictions", "pass --overwrite to replace them, or choose a new directory")
+    return path
+
+
+def publish_predictions_dir(staging: Path, target: Path, parts: list[str]) -> None:
+    """Write the marker into the complete ``staging`` directory and put it at ``target`` (see the rule above)."""
+    (staging / PREDICTIONS_MARKER).write_text(
+        json.dumps({"tool": "sentiment", "command": "predict", "parts": parts}) + "\n", encoding="utf-8"
+    )
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    old_parts = _predictions_parts(target) or []
+    aside = staging.with_name(staging.name + ".old")
+    os.rename(target, aside)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(aside, target)
+        raise
+    for name in [*old_parts, PREDICTIONS_MARKER]:
+        with contextlib.suppress(FileNotFoundError):
+            (aside / name).unlink()
+    with contextlib.suppress(OSError):
+        aside.rmdir()

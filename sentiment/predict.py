@@ -24,26 +24,30 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from sentiment.data.reviews import (
-    TEXT_COLUMNS,
-    Encoding,
-    _no_field_size_limit,
-    detect_encoding,
-    is_headerless,
-    pick_column,
-    sniff_delimiter,
-    sniff_quoting,
-)
 from sentiment.errors import DataError
-from sentiment.model import SentimentModel
 from sentiment.outputs import apply_umask, check_output_file
 from sentiment.progress import Progress
 
-__all__ = ["EMPTY_TEXT", "NO_KNOWN_WORD", "predict_file", "predict_texts", "prediction_notes"]
+if TYPE_CHECKING:
+    from sentiment.data.reviews import Encoding
+    from sentiment.model import SentimentModel
+
+# Reading files (sentiment.data.reviews) needs pandas: imported in the functions that read them, so that
+# labelling a few texts (`sentiment predict MODEL "text"`) imports neither pandas nor scikit-learn.
+
+__all__ = [
+    "EMPTY_TEXT",
+    "NEW_COLUMNS",
+    "NO_KNOWN_WORD",
+    "predict_file",
+    "predict_texts",
+    "prediction_notes",
+    "score_chunk",
+]
 
 CHUNK_ROWS = 5_000
 _READ_BYTES = 1 << 20
@@ -73,6 +77,22 @@ def predict_texts(model: SentimentModel, texts: list[str]) -> list[dict]:
             results[i]["label"] = str(model.classes_[best])
             results[i]["probability"] = float(proba[row, best])
     return results
+
+
+def score_chunk(model: SentimentModel, texts: list[str]) -> tuple[list[str | None], np.ndarray, list[str]]:
+    """Label (None when unscored), probability of that label (NaN when unscored) and note for each text."""
+    notes = prediction_notes(model, texts)
+    labels: list[str | None] = [None] * len(texts)
+    probability = np.full(len(texts), np.nan)
+    index = np.array([i for i, note in enumerate(notes) if note != EMPTY_TEXT], dtype=np.int64)
+    if index.size:
+        proba = model.predict_proba([texts[i] for i in index])
+        best = proba.argmax(axis=1)
+        probability[index] = proba[np.arange(len(best)), best]
+        classes = [str(c) for c in model.classes_]
+        for i, j in zip(index.tolist(), best.tolist(), strict=True):
+            labels[i] = classes[j]
+    return labels, probability, notes
 
 
 def _raw_chunks(path: Path) -> Iterator[bytes]:
@@ -122,6 +142,8 @@ def _records(lines: Iterator[str], delimiter: str, quoting: int) -> Iterator[tup
 
 def _sniff(path: Path) -> tuple[Encoding, str, int]:
     """Encoding, delimiter and quoting of an input file (a few passes over it, none held in memory)."""
+    from sentiment.data.reviews import detect_encoding, sniff_delimiter, sniff_quoting
+
     head = b""
 
     def watched():
@@ -156,6 +178,8 @@ def predict_file(
 
     An existing ``output_path`` is replaced only with ``overwrite`` (never the input itself).
     """
+    from sentiment.data.reviews import _no_field_size_limit, is_headerless
+
     input_path, output_path = Path(input_path), Path(output_path)
     if not input_path.is_file():
         raise DataError(f"{input_path}: no such file")
@@ -226,6 +250,10 @@ def _text_index(column: int, header: list[str], batch, text_column: str | None, 
     """The text's field number, found from the header and the first rows (which settle ambiguous names)."""
     if column >= 0:
         return column
+    import pandas as pd
+
+    from sentiment.data.reviews import TEXT_COLUMNS, pick_column
+
     width = len(header)
     rows = [(fields + [""] * width)[:width] for _, fields in batch]
     frame = pd.DataFrame(rows, columns=range(width))
@@ -236,20 +264,11 @@ def _text_index(column: int, header: list[str], batch, text_column: str | None, 
 
 def _score(model, batch, column: int, encoding: Encoding, writer: _RowWriter, counts: dict) -> None:
     texts = [encoding.clean(fields[column]) if column < len(fields) else "" for _, fields in batch]
-    notes = prediction_notes(model, texts)
-    scorable = np.array([note != EMPTY_TEXT for note in notes])
-    labels = [""] * len(batch)
-    probability = [""] * len(batch)
-    if scorable.any():
-        index = np.flatnonzero(scorable)
-        proba = model.predict_proba([texts[i] for i in index])
-        best = proba.argmax(axis=1)
-        for i, j, p in zip(index, best, proba[np.arange(len(best)), best], strict=True):
-            labels[i], probability[i] = str(model.classes_[j]), f"{p:.6f}"
-    for (raw, _), label, p, note in zip(batch, labels, probability, notes, strict=True):
-        writer.write(raw, (label, p, note))
+    labels, probability, notes = score_chunk(model, texts)
+    for (raw, _), label, p, note in zip(batch, labels, probability.tolist(), notes, strict=True):
+        writer.write(raw, ("", "", note) if label is None else (label, f"{p:.6f}", note))
     counts["rows"] += len(batch)
-    counts["unscored"] += int((~scorable).sum())
+    counts["unscored"] += labels.count(None)
     counts[NO_KNOWN_WORD] += notes.count(NO_KNOWN_WORD)
 
 

@@ -20,13 +20,30 @@ __all__ = ["iter_tokens", "token_spans", "tokenize", "tokenize_all"]
 _HTML_TAG = re.compile(r"<[^>]{0,100}>")
 # \w is Unicode-aware, so accented words ("café", "naïve") stay whole.
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[!?]")
+# The ASCII fast path (most reviews): lower-case and blank out everything but letters, digits, ' ! ? in one
+# `str.translate`, space out ! and ?, blank the apostrophes that are not between two letters or digits, split.
+# Exactly _TOKEN's tokens on ASCII text (tests/test_tokenize.py holds the two against each other), twice as fast.
+_ASCII_KEEP = frozenset("abcdefghijklmnopqrstuvwxyz0123456789'!?")
+_ASCII_TABLE = str.maketrans({chr(i): c if (c := chr(i).lower()) in _ASCII_KEEP else " " for i in range(128)})
+_LONE_APOSTROPHE = re.compile(r"'(?<![a-z0-9]')|'(?![a-z0-9])")
 
 
 def tokenize(text: str) -> list[str]:
     """Split one review into lower-case tokens (see the module docstring)."""
     if not isinstance(text, str):
         raise TypeError(f"tokenize expects a string, got {type(text).__name__}")
-    return _TOKEN.findall(_HTML_TAG.sub(" ", text.lower()))
+    if not text.isascii():
+        return _TOKEN.findall(_HTML_TAG.sub(" ", text.lower()))
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    text = text.translate(_ASCII_TABLE)
+    if "!" in text:
+        text = text.replace("!", " ! ")
+    if "?" in text:
+        text = text.replace("?", " ? ")
+    if "'" in text:
+        text = _LONE_APOSTROPHE.sub(" ", text)
+    return text.split()
 
 
 def iter_tokens(text: str) -> Iterator[str]:

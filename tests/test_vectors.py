@@ -84,3 +84,17 @@ def test_analogy_and_pair_evaluation_on_hand_made_vectors(tmp_path):
     pairs.write_text("# comment\nking\tqueen\t5\nking\tman\t9\nking\tapple\t1\nking\tmissing\t3\n")
     pair_result = word_pair_spearman(wv, pairs)
     assert pair_result.pairs_used == 3 and pair_result.spearman == pytest.approx(1.0)
+
+
+def test_the_one_scan_binary_reader_reads_vectors_whose_bytes_look_like_spaces_and_newlines(tmp_path):
+    from sentiment.embeddings.vectors import _binary_rows_at_once
+
+    # 0x20 (space) and 0x0A (newline) bytes inside the float32 rows, the last row ending in 0x0A.
+    awkward = np.frombuffer(bytes([0x20, 0x0A, 0x20, 0x0A] * 3 + [0x0A] * 4), dtype="<f4").reshape(2, 2)
+    wv = WordVectors(["naïve", "b"], awkward.copy())
+    wv.save_word2vec_format(tmp_path / "v.bin", binary=True)
+    body = (tmp_path / "v.bin").read_bytes().split(b"\n", 1)[1]
+    assert _binary_rows_at_once(body, 2, 2) is not None
+    loaded = WordVectors.load_word2vec_format(tmp_path / "v.bin", binary=True)
+    assert loaded.index_to_key == wv.index_to_key
+    np.testing.assert_array_equal(loaded.vectors, wv.vectors)

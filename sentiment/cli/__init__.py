@@ -11,6 +11,7 @@ command line imports it.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -54,4 +55,20 @@ app.add_typer(datasets.app, name="datasets")
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(args=optional_values(sys.argv[1:]))
+
+
+def optional_values(args: list[str]) -> list[str]:
+    """``--dask`` given without an address means a local cluster: spell it out for the parser.
+
+    >>> optional_values(["predict", "m", "--input", "x", "--dask", "--output", "y"])[4:6]
+    ['--dask', 'local']
+    >>> optional_values(["predict", "m", "--dask", "tcp://h:8786"])[2:]
+    ['--dask', 'tcp://h:8786']
+    """
+    out = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--dask" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append("local")
+    return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sentiment.cli.console import note
-from sentiment.data.corpus import TextCorpus
 
 __all__ = ["default_model_dir", "read_data", "read_for_experiment"]
 
@@ -29,6 +28,7 @@ def read_data(data: Path, *, unlabeled=None, text_column=None, label_column=None
     The extra texts are a list (a dataset's unlabelled split), or with ``unlabeled`` files a ``TextCorpus``
     that streams them (after the dataset's texts) on every pass.
     """
+    from sentiment.data.corpus import TextCorpus
     from sentiment.data.datasets import is_dataset, training_data
     from sentiment.data.reviews import load_reviews
 
@@ -59,6 +59,8 @@ def read_for_experiment(data, unlabeled, text_column, label_column, download, pr
         data, unlabeled=unlabeled, text_column=text_column, label_column=label_column, download=download,
         progress=progress,
     )  # fmt: skip
+    from sentiment.data.corpus import TextCorpus
+
     if isinstance(extra, TextCorpus):
         with progress.task("Reading " + ", ".join(path.name for path in extra.paths)):
             extra = [text for text in extra.raw_texts() if text.strip()]

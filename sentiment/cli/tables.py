@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sentiment.experiments.validate import SCALING_HEADER, scaling_rows, validation_rows
 from sentiment.model_card import FEATURE_NAMES, format_metric
 
 __all__ = [
@@ -140,6 +139,8 @@ def validation_table(report: dict) -> Table:
     )
     for column in ("measure", "ours", "gensim", "ours/gensim"):
         _column(table, column, justify="left" if column == "measure" else "right")
+    from sentiment.experiments.validate import validation_rows  # SciPy: imported only for this table
+
     for row in validation_rows(report):
         _row(table, *row)
     return table
@@ -147,6 +148,8 @@ def validation_table(report: dict) -> Table:
 
 def scaling_table(report: dict) -> Table:
     """Words/s of both trainers at each worker count of the run (``report["scaling"]``)."""
+    from sentiment.experiments.validate import SCALING_HEADER, scaling_rows
+
     table = _table("Scaling with workers (same run; words/s = corpus words x epochs / training seconds)")
     for column in SCALING_HEADER:
         _column(table, column, justify="right")

@@ -8,11 +8,22 @@ Classifiers, pipelines and persistence are ``sentiment.train`` and
 (the contract is in ``contributions.py``) can be explained word by word.
 """
 
-from sentiment.features.contributions import check_contributions, ngram_contributions
-from sentiment.features.doc_vectors import DocVectorizer
-from sentiment.features.mean_embeddings import MeanEmbeddingVectorizer, mean_vectors
-from sentiment.features.nb_ngrams import NBNgramVectorizer
-from sentiment.features.onehot import OneHotVectorizer, one_hot_vectorizer
+from __future__ import annotations
+
+import importlib
+
+# Imported on first use (PEP 562): the transformers need scikit-learn, and the lean scoring path
+# (``sentiment.scoring``) imports ``sentiment.features.word_weights`` without it.
+_WHERE = {
+    "DocVectorizer": "doc_vectors",
+    "MeanEmbeddingVectorizer": "mean_embeddings",
+    "NBNgramVectorizer": "nb_ngrams",
+    "OneHotVectorizer": "onehot",
+    "check_contributions": "contributions",
+    "mean_vectors": "mean_embeddings",
+    "ngram_contributions": "contributions",
+    "one_hot_vectorizer": "onehot",
+}
 
 __all__ = [
     "DocVectorizer",
@@ -24,3 +35,9 @@ __all__ = [
     "ngram_contributions",
     "one_hot_vectorizer",
 ]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"sentiment.features.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'sentiment.features' has no attribute {name!r}")

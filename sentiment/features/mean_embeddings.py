@@ -30,58 +30,14 @@ from sentiment.embeddings.params import WORD2VEC_PARAMS, as_parameters, keyword_
 from sentiment.embeddings.phrases import DELIMITER, Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.word2vec import Word2Vec
-from sentiment.features.word_weights import WEIGHTINGS, count_matrix, weighted_means, word_weights
+from sentiment.features.pooling import embedding_features, kept_share, known_words, max_vectors, mean_vectors, unit_rows
+from sentiment.features.word_weights import WEIGHTINGS, count_matrix, word_weights
 from sentiment.progress import Progress
 from sentiment.tokenize import tokenize, tokenize_all
 
-__all__ = ["POOLINGS", "MeanEmbeddingVectorizer", "mean_vectors"]
+__all__ = ["POOLINGS", "MeanEmbeddingVectorizer", "max_vectors", "mean_vectors", "unit_rows"]
 
 POOLINGS = ("mean", "mean_max")
-_MAX_POOL_ROWS = 2_000  # reviews per max-pooling step: bounds the tokens x dimensions gather
-
-
-def mean_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:
-    """Average vector of each token list's known words; a row of zeros where none is known.
-
-    >>> wv = WordVectors(["good", "bad"], np.array([[1.0, 0.0], [0.0, 1.0]]))
-    >>> mean_vectors([["good", "good", "bad", "unknown"], ["unknown"]], wv).astype(float).round(3).tolist()
-    [[0.667, 0.333], [0.0, 0.0]]
-    """
-    counts = count_matrix(token_lists, wv.key_to_index, len(wv))
-    return weighted_means(counts, np.ones(len(wv), dtype=np.float32), wv.vectors)
-
-
-def max_vectors(token_lists: list[list[str]], wv: WordVectors) -> np.ndarray:
-    """Element-wise maximum of each token list's known word vectors; zeros where none is known.
-
-    >>> wv = WordVectors(["good", "bad"], np.array([[1.0, -2.0], [0.0, 1.0]]))
-    >>> max_vectors([["good", "bad", "unknown"], ["unknown"]], wv).tolist()
-    [[1.0, 1.0], [0.0, 0.0]]
-    """
-    features = np.zeros((len(token_lists), wv.vector_size), dtype=np.float32)
-    key_to_index = wv.key_to_index
-    for start in range(0, len(token_lists), _MAX_POOL_ROWS):
-        ids = [
-            [key_to_index[w] for w in tokens if w in key_to_index]
-            for tokens in token_lists[start : start + _MAX_POOL_ROWS]
-        ]
-        lengths = np.array([len(i) for i in ids])
-        known = np.flatnonzero(lengths)
-        if known.size:
-            flat = np.fromiter((i for row in ids for i in row), dtype=np.int64, count=int(lengths.sum()))
-            starts = np.concatenate(([0], np.cumsum(lengths[known])[:-1]))
-            features[start + known] = np.maximum.reduceat(wv.vectors[flat], starts, axis=0)
-    return features
-
-
-def unit_rows(features: np.ndarray) -> np.ndarray:
-    """Each row scaled to unit L2 length; zero rows stay zero.
-
-    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]], dtype=np.float32)).tolist()
-    [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
-    """
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return np.divide(features, norms, out=np.zeros_like(features), where=norms > 0)
 
 
 class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
@@ -195,20 +151,14 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def _unshrunk_features(self, tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
         """The features before ``prior_tokens``, and each review's number of known words (phrases count once)."""
-        counts = count_matrix(tokens, self.wv_.key_to_index, len(self.wv_))
-        parts = [weighted_means(counts, weights, self.wv_.vectors) for weights in self.word_weights_]
-        if self.pooling == "mean_max":
-            parts.append(max_vectors(tokens, self.wv_))
-        if self.normalize:
-            parts = [unit_rows(part) for part in parts]
-        known = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
-        return (parts[0] if len(parts) == 1 else np.hstack(parts)), known
+        features = embedding_features(
+            tokens, self.wv_, self.word_weights_, pooling=self.pooling, normalize=self.normalize
+        )
+        return features, known_words(tokens, self.wv_)
 
     def _kept_share(self, known: np.ndarray) -> np.ndarray:
         """``n / (n + k)``: how much of a review's own features ``prior_tokens`` keeps (1 when k is 0)."""
-        if not self.prior_tokens:
-            return np.ones_like(known)
-        return known / (known + float(self.prior_tokens))
+        return kept_share(known, self.prior_tokens)
 
     def _toward_center(self, features: np.ndarray, known: np.ndarray) -> np.ndarray:
         if not self.prior_tokens:

@@ -1,0 +1,210 @@
+"""Lean scorers: a saved pipeline's stored arrays as NumPy arithmetic, without scikit-learn.
+
+Every pipeline a model directory holds ends in a linear model (logistic
+regression, optionally after standardising), so scoring is tokens -> vocabulary
+indices -> per-document sums of per-word numbers (``np.bincount``) -> probabilities, the way
+scikit-learn's ``LogisticRegression.predict_proba`` computes them (the
+logistic function of the decision for two classes, the softmax for more).
+
+* ``embeddings`` with plain weighted means (``pooling="mean"``, no
+  ``normalize``): the standardising and the classifier are folded into one
+  number per word and block, ``u_b(w) = a_b(w) v(w) . (coef_b / scale_b)``,
+  so the decision is ``sum_b (C u_b) / (C |a_b|) + const`` for the counts
+  ``C``: no tokens x dimensions and no documents x dimensions array is built.
+  With ``prior_tokens=k`` the features are ``s f + (1 - s) center`` for
+  ``s = n / (n + k)`` and ``n`` known words, so the decision is ``s`` times
+  the sums plus ``(1 - s)`` times the center's (folded once).
+  With max pooling or unit-length blocks the features are computed as the
+  vectorizer computes them (``features/pooling.py``, SciPy's sparse
+  product), then standardised. SciPy is imported only then.
+* ``onehot`` and ``nbngrams``: binary bags of words / n-grams times one
+  folded weight per column.
+* ``doc2vec`` is not covered: inferring a document vector trains it against
+  the stored word side, which is ``sentiment.embeddings.doc2vec``'s job;
+  ``make_scorer`` returns None and the model falls back to its pipeline.
+
+Results equal the scikit-learn pipeline's to float rounding (tests/test_scoring.py
+holds them to 1e-6). Calibration and stacks are applied by ``model.py`` on top.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from sentiment.tokenize import tokenize
+
+__all__ = ["EmbeddingsScorer", "NgramScorer", "known_ids", "linear_proba", "make_scorer"]
+
+# Texts tokenized at a time: their token lists (Python strings, about 14 MB per 1,000 IMDB reviews) are what
+# scoring holds beyond the model, so a caller's chunk of 5,000 is scored in slices of this many.
+SLICE = 1_000
+
+
+def _in_slices(decide, texts: list[str]) -> np.ndarray:
+    """``decide(texts)`` over ``SLICE`` texts at a time, stacked."""
+    if len(texts) <= SLICE:
+        return decide(texts)
+    return np.vstack([decide(texts[start : start + SLICE]) for start in range(0, len(texts), SLICE)])
+
+
+def known_ids(token_lists: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The document number and vocabulary index of every known token, in order (unknown tokens left out).
+
+    >>> known_ids([["good", "xyz", "bad"], [], ["good"]], {"good": 0, "bad": 1})
+    (array([0, 0, 2]), array([0, 1, 0]))
+    """
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    ids = np.fromiter(
+        map(vocabulary.get, itertools.chain.from_iterable(token_lists), itertools.repeat(-1)),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
+    rows = np.repeat(np.arange(len(token_lists)), lengths)
+    known = ids >= 0
+    return rows[known], ids[known]
+
+
+def _row_sums(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """``values`` (tokens x columns) summed per document: documents x columns."""
+    sums = [np.bincount(rows, weights=column, minlength=n_rows) for column in values.T]
+    return np.column_stack(sums).astype(np.float64, copy=False)  # bincount of nothing is int64 zeros
+
+
+def linear_proba(decision: np.ndarray) -> np.ndarray:
+    """Class probabilities from a (documents x 1) or (documents x classes) decision, as ``LogisticRegression``.
+
+    >>> linear_proba(np.array([[0.0], [np.log(3.0)]])).round(3).tolist()
+    [[0.5, 0.5], [0.25, 0.75]]
+    """
+    if decision.shape[1] == 1:
+        positive = 1.0 / (1.0 + np.exp(-decision[:, 0]))  # scipy.special.expit, without importing scipy.special
+        return np.column_stack([1 - positive, positive])
+    shifted = np.exp(decision - decision.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class EmbeddingsScorer:
+    """Weighted (and pooled) mean word vectors -> standardised -> logistic regression, as arithmetic."""
+
+    def __init__(self, spec: dict):
+        self.classes_ = spec["classes"]
+        self.wv, self.phrases = spec["wv"], spec["phrases"]
+        self.vocabulary = self.wv.key_to_index
+        self.weights, self.pooling, self.normalize = spec["weights"], spec["pooling"], spec["normalize"]
+        coef = np.asarray(spec["coef"], dtype=np.float64)
+        intercept = np.asarray(spec["intercept"], dtype=np.float64)
+        mean = np.asarray(spec["scaler_mean"], dtype=np.float64)
+        scale = np.asarray(spec["scaler_scale"], dtype=np.float64)
+        self.prior_tokens = float(spec.get("prior_tokens") or 0.0)
+        self.center = None if spec.get("center") is None else np.asarray(spec["center"], dtype=np.float64)
+        self.folded = self.pooling == "mean" and not self.normalize
+        if self.folded:
+            scaled = coef / scale  # (classes or 1) x features
+            self.constant = intercept - scaled @ mean
+            # What the center contributes to the decision: a review keeps (1 - s) of it under prior_tokens.
+            self.center_part = scaled @ self.center if self.prior_tokens else None
+            dim, vectors = self.wv.vector_size, self.wv.vectors
+            # einsum sums the float32 vectors times float64 coefficients in float64 without a float64 copy of
+            # the vectors (a matmul would make one: a tenth of a second for 300 dimensions).
+            blocks = [
+                weights.astype(np.float64)[:, None]
+                * np.einsum("vd,kd->vk", vectors, scaled[:, b * dim : (b + 1) * dim])
+                for b, weights in enumerate(self.weights)
+            ]  # each vocabulary x (classes or 1)
+            self.per_word = np.hstack(blocks)
+            self.sizes = np.abs(self.weights.astype(np.float64)).T  # vocabulary x blocks
+            self.rows = coef.shape[0]
+        else:
+            self.coef, self.intercept, self.mean, self.scale = coef, intercept, mean, scale
+
+    def tokens(self, texts: list[str]) -> list[list[str]]:
+        tokens = list(map(tokenize, texts))
+        return tokens if self.phrases is None else self.phrases.transform(tokens)
+
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        return _in_slices(self._decide, list(texts))
+
+    def _decide(self, texts: list[str]) -> np.ndarray:
+        tokens = self.tokens(texts)
+        if not self.folded:
+            from sentiment.features.pooling import (
+                embedding_features,  # SciPy's sparse product
+                kept_share,
+                known_words,
+            )
+
+            features = embedding_features(
+                tokens, self.wv, self.weights, pooling=self.pooling, normalize=self.normalize
+            ).astype(np.float64)
+            if self.prior_tokens:
+                kept = kept_share(known_words(tokens, self.wv), self.prior_tokens)[:, None]
+                features = self.center + kept * (features - self.center)
+            return ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
+        rows, ids = known_ids(tokens, self.vocabulary)
+        sums = _row_sums(rows, self.per_word[ids], len(texts))  # documents x (blocks * rows)
+        totals = _row_sums(rows, self.sizes[ids], len(texts))  # documents x blocks: what each mean divides by
+        own = np.zeros((len(texts), self.rows))
+        for b in range(totals.shape[1]):
+            part, total = sums[:, b * self.rows : (b + 1) * self.rows], totals[:, b : b + 1]
+            own += np.divide(part, total, out=np.zeros_like(part), where=total > 0)
+        if self.prior_tokens:
+            known = np.bincount(rows, minlength=len(texts)).astype(np.float64)
+            kept = (known / (known + self.prior_tokens))[:, None]  # features/pooling.py's kept_share
+            return self.constant + kept * own + (1 - kept) * self.center_part
+        return self.constant + own
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return linear_proba(self.decision_function(texts))
+
+
+class NgramScorer:
+    """Binary bag of words or n-grams (times NB ratios) -> logistic regression, as one sparse product."""
+
+    def __init__(self, spec: dict):
+        self.classes_ = spec["classes"]
+        terms = spec["vocabulary"]
+        self.vocabulary = {term: i for i, term in enumerate(terms)}
+        self.ngram_range = tuple(spec.get("ngram_range", (1, 1)))
+        coef = np.asarray(spec["coef"], dtype=np.float64)
+        ratios = spec.get("ratios")
+        if ratios is None:  # one-hot: the coefficients are the per-column weights
+            self.per_term = coef.T
+        else:  # NB n-grams: one copy of the columns per ratio row, each times its ratio
+            n = len(terms)
+            self.per_term = sum(
+                ratio.astype(np.float64)[:, None] * coef[:, b * n : (b + 1) * n].T for b, ratio in enumerate(ratios)
+            )
+        self.intercept = np.asarray(spec["intercept"], dtype=np.float64)
+
+    def terms(self, tokens: list[str]) -> list[str]:
+        """The n-grams (tokens joined by spaces) in ``ngram_range``, as scikit-learn's ``CountVectorizer``."""
+        low, high = self.ngram_range
+        grams = tokens if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            grams = [*grams, *map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))]  # shortest tail ends
+        return grams
+
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        return _in_slices(self._decide, list(texts))
+
+    def _decide(self, texts: list[str]) -> np.ndarray:
+        tokens = list(map(tokenize, texts))
+        if self.ngram_range != (1, 1):
+            tokens = list(map(self.terms, tokens))
+        rows, ids = known_ids(list(map(set, tokens)), self.vocabulary)  # binary: each term once per document
+        return _row_sums(rows, self.per_term[ids], len(texts)) + self.intercept
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return linear_proba(self.decision_function(texts))
+
+
+def make_scorer(spec: dict):
+    """The lean scorer for one stored pipeline, or None where it needs the full path (``doc2vec``)."""
+    features = spec["features"]
+    if features == "embeddings":
+        return EmbeddingsScorer(spec)
+    if features in ("onehot", "nbngrams"):
+        return NgramScorer(spec)
+    return None
