@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sentiment.data.reviews import Reviews, split_reviews
 from sentiment.embeddings.optimizers import OPTIMIZERS
-from sentiment.embeddings.params import OPTIMIZER_NAMES, PARAMS, WORD2VEC_PARAMS, learning_rates
+from sentiment.embeddings.params import PARAMS, WORD2VEC_PARAMS, learning_rates
 from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import DataError, SentimentError, SentimentWarning, TrainingError
 from sentiment.evaluate import classification_metrics
@@ -74,8 +74,7 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
             raise TrainingError(f"--param {spec!r}: give at least one value")
         bad = [v for v in grid[name] if not PARAMS[name].valid(v)]
         if bad:
-            choices = f" ({', '.join(OPTIMIZER_NAMES)})" if name == "optimizer" else ""
-            raise TrainingError(f"--param {spec!r}: {name} must be {PARAMS[name].rule}{choices} (got {bad[0]!r})")
+            raise TrainingError(f"--param {spec!r}: {name} must be {PARAMS[name].rule} (got {bad[0]!r})")
         if len(set(grid[name])) < len(grid[name]):  # the same run twice would count as two repeats' worth
             grid[name] = list(dict.fromkeys(grid[name]))
             message = f"--param {spec}: repeated values are run once: {name}={','.join(map(str, grid[name]))}"
