@@ -16,6 +16,10 @@ Differences from gensim, on purpose:
   weights (Hogwild, as gensim), which is faster on N cores but, like gensim's,
   not reproducible run to run (see ``_train_epoch_threads``);
 * sentences are never truncated (gensim cuts them at 10,000 tokens);
+* ``optimizer`` may be ``adagrad`` or ``adam`` besides word2vec's SGD
+  (``optimizers.py``), and ``alpha``/``min_alpha`` left unset (``None``) mean
+  that optimizer's own learning rate and schedule (``alpha_``/``min_alpha_``
+  after ``fit``; for SGD gensim's 0.025 falling to 0.0001);
 * 16 neighbouring tokens share one pool of noise words (see ``sgns.py``):
   word2vec's gradient in expectation, as matrix products;
 * updates are applied per block of about a thousand tokens (see

@@ -260,7 +260,12 @@ def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings:
             ax.set_xticks(sorted(summary[x].unique()))
             ax.set_xticklabels([f"{v:g}" for v in sorted(summary[x].unique())])
         elif x in ("alpha", "min_alpha", "sample") and summary[x].min() > 0 and summary[x].max() > 4 * summary[x].min():
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
             ax.set_xscale("log")  # learning rates and thresholds are compared by ratios
+            ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(alpha=0.3)
         ax.legend()
         plots.append(_save(fig, directory / f"{metric}_vs_{x}.png"))
