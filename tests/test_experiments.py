@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from sentiment.cli import app
 from sentiment.data.reviews import load_reviews
+from sentiment.embeddings.optimizers import OPTIMIZERS
 from sentiment.experiments.sweep import parse_grid, read_runs, sweep
 
 runner = CliRunner()
@@ -106,7 +107,8 @@ def test_sweep_over_optimizer_names_plots_them_as_categories_and_as_lines(shared
     assert {"accuracy_vs_optimizer.png", "loss_per_epoch.png"} <= {p.name for p in only_names.iterdir()}
     assert "| adam |" in (only_names / "report.md").read_text()
     runs = read_runs(only_names / "results.jsonl")
-    assert [r["alpha_used"] for r in runs] == [0.03, 0.025]  # each optimizer's own default learning rate
+    own = [OPTIMIZERS["adam"].DEFAULT_ALPHA, OPTIMIZERS["sgd"].DEFAULT_ALPHA]
+    assert [r["alpha_used"] for r in runs] == own  # each optimizer's own default learning rate
     assert all(len(r["loss_per_epoch"]) == 2 for r in runs)
 
     mixed = tmp_path / "mixed"
