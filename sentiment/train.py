@@ -341,5 +341,8 @@ def _meta(model, reviews, train_part, test_part, unlabeled, word2vec, selection,
             "loss_per_epoch": trainer.loss_history_,
             "words_per_second": float(np.mean(trainer.words_per_second_)),
             "training_seconds": trainer.training_seconds_,
+            # the learning rates used: parameters.word2vec keeps alpha/min_alpha as given (null: the optimizer's own)
+            "alpha": trainer.alpha_,
+            "min_alpha": trainer.min_alpha_,
         }
     return meta

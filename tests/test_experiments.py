@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from sentiment.cli import app
 from sentiment.data.reviews import load_reviews
+from sentiment.embeddings.optimizers import OPTIMIZERS
 from sentiment.experiments.sweep import parse_grid, read_runs, sweep
 
 runner = CliRunner()
@@ -80,3 +81,52 @@ def test_parse_grid_rejects_unknown_parameters_and_bad_values():
         parse_grid(["colour=red"])
     with pytest.raises(TrainingError, match="ints"):
         parse_grid(["negative=a,b"])
+
+
+def test_parse_grid_takes_optimizer_names_and_refuses_unknown_ones_in_one_line():
+    from sentiment.errors import TrainingError
+
+    assert parse_grid(["optimizer=sgd, adam", "alpha=0.01,0.03"]) == {
+        "optimizer": ["sgd", "adam"],
+        "alpha": [0.01, 0.03],
+    }
+    with pytest.raises(TrainingError, match=r"optimizer must be one of sgd, adagrad, adam \(got 'rmsprop'\)"):
+        parse_grid(["optimizer=sgd,rmsprop"])
+    with pytest.raises(TrainingError, match=r"alpha must be in \(0, 10\]"):
+        parse_grid(["alpha=0.01,-1"])  # refused before the first run, not after the first value
+
+
+def test_sweep_over_optimizer_names_plots_them_as_categories_and_as_lines(shared_data, tmp_path):
+    data = str(shared_data / "uci" / "amazon_cells_labelled.txt")
+    only_names = tmp_path / "names"
+    args = ["sweep", data, "--param", "optimizer=adam,sgd", "--repeats", "1", "--workers", "1", "--json", *SMALL]
+    result = runner.invoke(app, [*args, "--report", str(only_names)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert sorted(row["optimizer"] for row in summary) == ["adam", "sgd"]
+    assert {"accuracy_vs_optimizer.png", "loss_per_epoch.png"} <= {p.name for p in only_names.iterdir()}
+    assert "| adam |" in (only_names / "report.md").read_text()
+    runs = read_runs(only_names / "results.jsonl")
+    own = [OPTIMIZERS["adam"].DEFAULT_ALPHA, OPTIMIZERS["sgd"].DEFAULT_ALPHA]
+    assert [r["alpha_used"] for r in runs] == own  # each optimizer's own default learning rate
+    assert all(len(r["loss_per_epoch"]) == 2 for r in runs)
+
+    mixed = tmp_path / "mixed"
+    result = runner.invoke(app, [*args, "--param", "alpha=0.01,0.05", "--report", str(mixed)])
+    assert result.exit_code == 0, result.output
+    assert "accuracy_vs_alpha.png" in {p.name for p in mixed.iterdir()}  # alpha on x, one line per optimizer
+    assert len(json.loads(result.stdout)["summary"]) == 4
+
+
+def test_sweep_fingerprint_of_unset_learning_rates_matches_runs_made_with_the_old_fixed_defaults(shared_data):
+    from sentiment.experiments.sweep import fingerprint
+
+    reviews = load_reviews(shared_data / "uci" / "amazon_cells_labelled.txt")
+    kwargs = dict(test_size=0.2, C=1.0, intrinsic=False, seed=0)
+    old = fingerprint(reviews, None, {"negative": [1]}, base_params={"alpha": 0.025, "min_alpha": 0.0001}, **kwargs)
+    new = fingerprint(reviews, None, {"negative": [1]}, base_params=None, **kwargs)
+    assert new == old and new["word2vec"]["alpha"] == 0.025
+    over_alpha = fingerprint(reviews, None, {"alpha": [0.01, 0.05]}, base_params=None, **kwargs)
+    assert over_alpha["word2vec"]["min_alpha"] == 0.0001  # SGD's default for every alpha of the grid
+    over_optimizer = fingerprint(reviews, None, {"optimizer": ["sgd", "adam"]}, base_params=None, **kwargs)
+    assert over_optimizer["word2vec"]["alpha"] is None  # each optimizer's own: what stays fixed is "unset"

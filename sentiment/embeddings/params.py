@@ -3,11 +3,15 @@
 ``Word2Vec``, ``MeanEmbeddingVectorizer``, the command-line option groups and
 ``sweep``'s grid parser all read ``WORD2VEC_PARAMS``, so a new parameter is one
 entry here. Names and defaults are gensim's, except ``sg=1`` (skip-gram is our
-default). Training itself is ``word2vec.py``'s job; this module only describes
+default) and ``alpha``/``min_alpha``, whose ``None`` default means the
+chosen optimizer's own learning rate and schedule (``learning_rates``; for
+``sgd`` gensim's 0.025 falling to 0.0001). Training itself is ``word2vec.py``'s job; this module only describes
 and checks the settings.
 
 >>> DEFAULTS["negative"], PARAMS["ns_exponent"].type.__name__
 (5, 'float')
+>>> learning_rates({**DEFAULTS, "optimizer": "adam"})["alpha"]  # alpha=None: the optimizer's own
+0.03
 >>> check_word2vec_params({**DEFAULTS, "window": 0})
 Traceback (most recent call last):
 ...
@@ -34,6 +38,7 @@ __all__ = [
     "as_parameters",
     "check_word2vec_params",
     "keyword_init",
+    "learning_rates",
 ]
 
 OPTIMIZER_NAMES = tuple(OPTIMIZERS)
@@ -72,9 +77,12 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
           "a finite number"),
     Param("sample", 1e-3, float, "Subsampling threshold for frequent words (0: off).",
           lambda v: _number(v) and v >= 0, ">= 0"),
-    Param("alpha", 0.025, float, "Initial learning rate.", lambda v: _number(v) and 0 < v <= 10, "in (0, 10]"),
-    Param("min_alpha", 0.0001, float, "Final learning rate (linear decay from alpha).",
-          lambda v: _number(v) and v >= 0, ">= 0 and <= alpha"),
+    Param("alpha", None, float, "Initial learning rate (default: the optimizer's own: sgd 0.025, adagrad "
+          f"{OPTIMIZERS['adagrad'].DEFAULT_ALPHA:g}, adam {OPTIMIZERS['adam'].DEFAULT_ALPHA:g}).",
+          lambda v: v is None or (_number(v) and 0 < v <= 10), "in (0, 10]"),
+    Param("min_alpha", None, float, "Final learning rate, reached by linear decay from alpha (default: the "
+          "optimizer's own: 0.0001 for sgd and adam, alpha for adagrad, i.e. constant).",
+          lambda v: v is None or (_number(v) and v >= 0), ">= 0 and <= alpha"),
     Param("epochs", 5, int, "Passes over the text.", _int_at_least(1), "an integer >= 1"),
     Param("sg", 1, int, "1: skip-gram, 0: CBOW.", lambda v: v in (0, 1), "0 or 1", on_cli=False),
     Param("cbow_mean", 1, int, "CBOW: 1 averages the context vectors, 0 sums them.", lambda v: v in (0, 1),
@@ -85,7 +93,8 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
           "not reproducible run to run).", _int_at_least(1), "an integer >= 1"),
     Param("batch_words", 1_000, int, "Upper bound on tokens per update block.", _int_at_least(1),
           "an integer >= 1", on_cli=False),
-    Param("optimizer", "sgd", str, "SGNS update rule: sgd (word2vec's) or adagrad (row-wise).",
+    Param("optimizer", "sgd", str, "SGNS update rule: sgd (word2vec's), adagrad (row-wise) or adam (sparse, "
+          "per-row bias correction; 2 more vocabulary x dimensions matrices per weight matrix).",
           lambda v: v in OPTIMIZER_NAMES, f"one of {', '.join(OPTIMIZER_NAMES)}"),
 )  # fmt: skip
 PARAMS: dict[str, Param] = {p.name: p for p in WORD2VEC_PARAMS}
@@ -100,8 +109,32 @@ def check_word2vec_params(values: dict[str, Any]) -> None:
         param = PARAMS[name]
         if not param.valid(value):
             raise TrainingError(f"{name} must be {param.rule} (got {value!r})")
-    if "min_alpha" in values and "alpha" in values and values["min_alpha"] > values["alpha"]:
-        raise TrainingError(f"min_alpha must be <= alpha (got {values['min_alpha']!r} > {values['alpha']!r})")
+    rates = learning_rates(values) if values.get("optimizer", DEFAULTS["optimizer"]) in OPTIMIZERS else {}
+    if None not in (rates.get("alpha"), rates.get("min_alpha")) and rates["min_alpha"] > rates["alpha"]:
+        raise TrainingError(f"min_alpha must be <= alpha (got {rates['min_alpha']!r} > {rates['alpha']!r})")
+
+
+def learning_rates(values: dict[str, Any]) -> dict[str, float | None]:
+    """``alpha`` and ``min_alpha`` of ``values``, the optimizer's defaults where they are ``None`` or absent.
+
+    ``None`` means "the optimizer's own" (``optimizers.py`` declares each
+    optimizer's ``DEFAULT_ALPHA`` and ``DEFAULT_MIN_ALPHA``; a ``None``
+    ``DEFAULT_MIN_ALPHA`` means a constant rate, ``min_alpha = alpha``); a
+    given value always wins. A default ``min_alpha`` above a small given
+    ``alpha`` becomes ``alpha`` (constant), as a schedule never rises.
+
+    >>> learning_rates({"optimizer": "sgd"})
+    {'alpha': 0.025, 'min_alpha': 0.0001}
+    >>> learning_rates({"optimizer": "sgd", "alpha": 0.00005})
+    {'alpha': 5e-05, 'min_alpha': 5e-05}
+    """
+    rule = OPTIMIZERS[values.get("optimizer") or DEFAULTS["optimizer"]]
+    alpha = values.get("alpha")
+    alpha = rule.DEFAULT_ALPHA if alpha is None else alpha
+    min_alpha = values.get("min_alpha")
+    if min_alpha is None:
+        min_alpha = alpha if rule.DEFAULT_MIN_ALPHA is None else min(rule.DEFAULT_MIN_ALPHA, alpha)
+    return {"alpha": alpha, "min_alpha": min_alpha}
 
 
 def keyword_init(*parameters: inspect.Parameter) -> Callable:

@@ -16,6 +16,10 @@ Differences from gensim, on purpose:
   weights (Hogwild, as gensim), which is faster on N cores but, like gensim's,
   not reproducible run to run (see ``_train_epoch_threads``);
 * sentences are never truncated (gensim cuts them at 10,000 tokens);
+* ``optimizer`` may be ``adagrad`` or ``adam`` besides word2vec's SGD
+  (``optimizers.py``), and ``alpha``/``min_alpha`` left unset (``None``) mean
+  that optimizer's own learning rate and schedule (``alpha_``/``min_alpha_``
+  after ``fit``; for SGD gensim's 0.025 falling to 0.0001);
 * 16 neighbouring tokens share one pool of noise words (see ``sgns.py``):
   word2vec's gradient in expectation, as matrix products;
 * updates are applied per block of about a thousand tokens (see
@@ -51,8 +55,15 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from sentiment.embeddings.optimizers import make_optimizer
-from sentiment.embeddings.params import PARAMS, WORD2VEC_PARAMS, as_parameters, check_word2vec_params, keyword_init
+from sentiment.embeddings.optimizers import OPTIMIZERS, make_optimizer
+from sentiment.embeddings.params import (
+    PARAMS,
+    WORD2VEC_PARAMS,
+    as_parameters,
+    check_word2vec_params,
+    keyword_init,
+    learning_rates,
+)
 from sentiment.embeddings.processes import (
     HeldInterruptions,
     drain,
@@ -186,6 +197,8 @@ class Word2Vec(BaseEstimator):
     def fit(self, sentences: Iterable[list[str]], y=None, *, progress: Progress | None = None) -> Word2Vec:
         """Build the vocabulary from ``sentences`` and train ``epochs`` passes over them."""
         self._check_params()
+        rates = learning_rates({name: getattr(self, name) for name in PARAMS})
+        self.alpha_, self.min_alpha_ = rates["alpha"], rates["min_alpha"]  # alpha=None: the optimizer's own
         if isinstance(sentences, str):
             raise TrainingError("sentences must be an iterable of token lists, not a single string")
         progress = progress or Progress(enabled=False)
@@ -254,8 +267,8 @@ class Word2Vec(BaseEstimator):
         else:
             self.syn0_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
         self.syn1neg_ = shared_zeros((n_words, dim), np.float32) if shared else np.zeros((n_words, dim), np.float32)
-        self._input_optimizer = make_optimizer(self.optimizer, n_words)
-        self._output_optimizer = make_optimizer(self.optimizer, n_words)
+        self._input_optimizer = make_optimizer(self.optimizer, n_words, dim)
+        self._output_optimizer = make_optimizer(self.optimizer, n_words, dim)
         if shared:
             for optimizer in (self._input_optimizer, self._output_optimizer):
                 for name, value in vars(optimizer).items():
@@ -299,7 +312,7 @@ class Word2Vec(BaseEstimator):
         with progress.task(f"SGNS epoch {epoch + 1}/{self.epochs}", total=vocab.total_words) as bar:
             for block in self._blocks(sentences, vocab, rng):
                 # Linear decay over all epochs, by words read (as word2vec.c and gensim).
-                lr = learning_rate(self.alpha, self.min_alpha, done_raw + epoch_raw, total_raw)
+                lr = learning_rate(self.alpha_, self.min_alpha_, done_raw + epoch_raw, total_raw)
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
                     block_loss, block_pairs = self._train_block(block, lr, rng)
                 if self._diverging(block_loss, block_pairs):
@@ -385,7 +398,7 @@ class Word2Vec(BaseEstimator):
             handed_out = 0
             try:
                 for block in self._blocks(sentences, vocab, rng):
-                    lr = learning_rate(self.alpha, self.min_alpha, done_raw + handed_out, total_raw)
+                    lr = learning_rate(self.alpha_, self.min_alpha_, done_raw + handed_out, total_raw)
                     while True:
                         try:
                             jobs.put((block, lr), timeout=0.1)
@@ -498,7 +511,7 @@ class Word2Vec(BaseEstimator):
                 handed_out = 0
                 job = []
                 for block in self._blocks(sentences, vocab, rng):
-                    lr = learning_rate(self.alpha, self.min_alpha, done_raw + handed_out, total_raw)
+                    lr = learning_rate(self.alpha_, self.min_alpha_, done_raw + handed_out, total_raw)
                     job.append((block.tokens, block.sentence, block.raw_words, lr))
                     handed_out += block.raw_words
                     if len(job) == _BLOCKS_PER_MESSAGE:
@@ -560,13 +573,16 @@ class Word2Vec(BaseEstimator):
         ``q``, ``negative (window + 1)`` draws per token). Blocks are sized so
         that this row gets about ``_STALE_STEPS_PER_BLOCK`` steps at
         ``alpha=0.025`` (fewer at higher rates): on IMDB with gensim's defaults
-        that is about 950 tokens, and 3,000 diverged in our runs.
+        that is about 950 tokens, and 3,000 diverged in our runs. Adagrad and
+        Adam scale each row's summed gradient to about ``lr`` per weight
+        whatever the number of pairs behind it, so for them the budget does
+        not shrink with the learning rate.
         """
         kept = vocab.counts * self._keep_probability
         p_top = float(kept.max() / kept.sum())
         q_top = float(noise_distribution(vocab.counts, self.ns_exponent).max())
         steps_per_token = (self.window_ + 1) * (2 * p_top + self.negative * q_top)
-        budget = _STALE_STEPS_PER_BLOCK * min(1.0, 0.025 / self.alpha)
+        budget = _STALE_STEPS_PER_BLOCK * (min(1.0, 0.025 / self.alpha_) if self.optimizer == "sgd" else 1.0)
         return int(np.clip(budget / steps_per_token, _MIN_BLOCK_WORDS, self.batch_words))
 
     def _diverged(self, loss: float) -> None:
@@ -574,12 +590,18 @@ class Word2Vec(BaseEstimator):
         del self.syn0_, self.syn1neg_
         raise TrainingError(
             f"training diverged (loss {loss}) even with {_MIN_BLOCK_WORDS}-token blocks: "
-            f"lower --alpha (now {self.alpha})"
+            f"lower --alpha (now {self.alpha_:g})"
         )
 
     def _check_memory(self, vocab_size: int) -> None:
-        """Refuse a vocabulary x dimensions that cannot fit, before allocating it."""
-        needed = 2 * vocab_size * self.vector_size * 4
+        """Refuse a vocabulary x dimensions that cannot fit, before allocating it (optimizer state included).
+
+        Two float32 weight matrices, and for each the optimizer's state
+        (``state_bytes``: none for SGD, one float per row for Adagrad, two
+        more matrices of the same size and a count per row for Adam).
+        """
+        state = OPTIMIZERS[self.optimizer].state_bytes(vocab_size, self.vector_size)
+        needed = 2 * vocab_size * self.vector_size * 4 + 2 * state
         try:
             available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError, AttributeError):  # not on every platform
@@ -587,7 +609,9 @@ class Word2Vec(BaseEstimator):
         if needed > _MAX_MEMORY_SHARE * available:
             raise TrainingError(
                 f"{vocab_size:,} words x {self.vector_size} dimensions needs {needed / 2**30:.1f} GiB "
-                f"but only {available / 2**30:.1f} GiB is free: raise --min-count or lower --vector-size"
+                f"{' with ' + self.optimizer + ' state' if state else ''} but only {available / 2**30:.1f} GiB "
+                "is free: raise --min-count or lower --vector-size"
+                + (" (or use --optimizer sgd, which keeps no state)" if state else "")
             )
 
     def _check_block_memory(self) -> None:

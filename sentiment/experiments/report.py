@@ -20,7 +20,7 @@ import pandas as pd
 
 from sentiment.outputs import claim_report_dir
 
-__all__ = ["summarise_compare", "summarise_sweep", "write_compare_report", "write_sweep_report"]
+__all__ = ["loss_curves_plot", "summarise_compare", "summarise_sweep", "write_compare_report", "write_sweep_report"]
 
 _COMPARE_METRICS = ["accuracy", "macro_f1", "roc_auc", "ece", "brier", "rare_word_accuracy", "fit_seconds",
                     "reviews_per_second"]  # fmt: skip
@@ -54,6 +54,11 @@ def summarise_sweep(runs: list[dict]) -> pd.DataFrame:
     params = list(runs[0]["config"])
     metrics = [m for m in [*_SWEEP_METRICS, "analogy_accuracy", "ws353_spearman"] if m in frame]
     return _mean_std(frame, params, metrics)
+
+
+def _value(v) -> str:
+    """A grid value as a table cell or legend entry: numbers with ``:g``, names (``adam``) as they are."""
+    return v if isinstance(v, str) else f"{v:g}"
 
 
 def _pm(mean: float, std: float, digits: int = 4) -> str:
@@ -90,7 +95,7 @@ def sweep_markdown(summary: pd.DataFrame, params: list[str]) -> str:
     header = "| " + " | ".join(params + [names[m] for m in metrics]) + " |"
     lines = [header, "|" + "---:|" * (len(params) + len(metrics))]
     for _, row in summary.iterrows():
-        cells = [f"{row[p]:g}" for p in params]
+        cells = [_value(row[p]) for p in params]
         for m in metrics:
             digits = 0 if m == "words_per_second" else (1 if m == "sgns_seconds" else 4)
             cells.append(_pm(row[f"{m}_mean"], row[f"{m}_std"], digits))
@@ -220,8 +225,16 @@ def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings:
     directory = claim_report_dir(directory, "sweep")
     summary = summarise_sweep(runs)
     params = list(runs[0]["config"])
-    x, others = params[0], params[1:]
-    groups = summary.groupby(others) if others else [((), summary)]
+    # The x axis is the first numeric parameter; names (optimizer=sgd,adam) become one line each, or, when no
+    # parameter is numeric, categories along the x axis in the order given.
+    numeric = [p for p in params if not summary[p].map(lambda v: isinstance(v, str)).any()]
+    x = numeric[0] if numeric else params[0]
+    others = [p for p in params if p != x]
+    categorical = not numeric
+    if categorical:
+        order = list(dict.fromkeys(run["config"][x] for run in runs))
+        summary = summary.assign(_position=summary[x].map(order.index)).sort_values("_position")
+    groups = summary.groupby(others, sort=False) if others else [((), summary)]
     plots = []
     panels = [
         ("accuracy", "held-out accuracy (fraction correct)", "Downstream accuracy"),
@@ -233,22 +246,37 @@ def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings:
     for metric, ylabel, title in panels:
         fig, ax = plt.subplots(figsize=(6.0, 4.0))
         for key, rows in groups:
-            label = ", ".join(f"{p}={v:g}" for p, v in zip(others, np.atleast_1d(key), strict=True)) or "mean ± std"
-            ax.errorbar(rows[x], rows[f"{metric}_mean"], yerr=rows[f"{metric}_std"].fillna(0), marker="o",
-                        capsize=3, label=label)  # fmt: skip
+            values = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{p}={_value(v)}" for p, v in zip(others, values, strict=True)) or "mean ± std"
+            ax.errorbar(rows["_position"] if categorical else rows[x], rows[f"{metric}_mean"],
+                        yerr=rows[f"{metric}_std"].fillna(0), marker="o", capsize=3, label=label)  # fmt: skip
         ax.set(title=f"{title} vs {x}", xlabel=x, ylabel=ylabel)
-        if x in ("negative", "window", "vector_size", "epochs") and summary[x].min() > 0:
+        if categorical:
+            ax.set_xticks(range(len(order)))
+            ax.set_xticklabels(order)
+            ax.set_xlim(-0.5, len(order) - 0.5)
+        elif x in ("negative", "window", "vector_size", "epochs") and summary[x].min() > 0:
             ax.set_xscale("log", base=2)
             ax.set_xticks(sorted(summary[x].unique()))
             ax.set_xticklabels([f"{v:g}" for v in sorted(summary[x].unique())])
+        elif x in ("alpha", "min_alpha", "sample") and summary[x].min() > 0 and summary[x].max() > 4 * summary[x].min():
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+            ax.set_xscale("log")  # learning rates and thresholds are compared by ratios
+            ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(alpha=0.3)
         ax.legend()
         plots.append(_save(fig, directory / f"{metric}_vs_{x}.png"))
+    if all("loss_per_epoch" in run for run in runs):
+        plots.append(loss_curves_plot(runs, directory / "loss_per_epoch.png"))
     flat = pd.DataFrame(
         [{**run["config"], **{k: v for k, v in run.items() if k not in ("config", "fingerprint")}} for run in runs]
     )
     _write_atomically(directory / "results.csv", flat.to_csv(index=False))
-    fixed = {k: v for k, v in settings.get("base_params", {}).items() if k not in params}
+    fixed = {k: v for k, v in (settings.get("base_params") or {}).items() if k not in params}
+    summary = summary.drop(columns="_position", errors="ignore")
     _write_atomically(directory / "summary.csv", summary.to_csv(index=False))
     text = [
         f"# Sweep over {', '.join(params)}",
@@ -264,3 +292,25 @@ def write_sweep_report(runs: list[dict], directory: str | os.PathLike, settings:
     ]
     _write_atomically(directory / "report.md", "\n".join(text))
     return directory
+
+
+def loss_curves_plot(runs: list[dict], path: Path, title: str = "SGNS training loss per epoch") -> str:
+    """Mean loss per pair of each epoch (over repeats, with their range shaded), one line per configuration."""
+    plt = _pyplot()
+    curves: dict[str, list[list[float]]] = {}
+    for run in runs:
+        label = ", ".join(f"{p}={_value(v)}" for p, v in run["config"].items())
+        curves.setdefault(label, []).append(run["loss_per_epoch"])
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for label, losses in curves.items():
+        width = min(map(len, losses))
+        losses = np.array([loss[:width] for loss in losses])
+        epochs = np.arange(1, width + 1)
+        line = ax.plot(epochs, losses.mean(axis=0), marker="o", label=label)[0]
+        if len(losses) > 1:
+            ax.fill_between(epochs, losses.min(axis=0), losses.max(axis=0), color=line.get_color(), alpha=0.2)
+    ax.set(title=title, xlabel="epoch", ylabel="mean SGNS loss per pair (nats)")
+    ax.set_xticks(epochs)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return _save(fig, path)

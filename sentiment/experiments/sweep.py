@@ -26,7 +26,8 @@ import warnings
 from pathlib import Path
 
 from sentiment.data.reviews import Reviews, split_reviews
-from sentiment.embeddings.params import WORD2VEC_PARAMS
+from sentiment.embeddings.optimizers import OPTIMIZERS
+from sentiment.embeddings.params import PARAMS, WORD2VEC_PARAMS, learning_rates
 from sentiment.embeddings.word2vec import Word2Vec
 from sentiment.errors import DataError, SentimentError, SentimentWarning, TrainingError
 from sentiment.evaluate import classification_metrics
@@ -36,15 +37,24 @@ from sentiment.train import build_pipeline
 
 __all__ = ["fingerprint", "parse_grid", "read_runs", "sweep"]
 
-# Numeric Word2Vec parameters (embeddings/params.py); the seed comes from the repeats, workers from --workers.
-_SWEEPABLE = {p.name: p.type for p in WORD2VEC_PARAMS if p.type in (int, float) and p.name not in ("seed", "workers")}
+# Word2Vec parameters (embeddings/params.py), numeric or named (``optimizer``); the seed comes from the repeats,
+# workers from --workers.
+_SWEEPABLE = {
+    p.name: p.type for p in WORD2VEC_PARAMS if p.type in (int, float, str) and p.name not in ("seed", "workers")
+}
 
 
 def parse_grid(specs: list[str]) -> dict[str, list]:
     """``["negative=1,5", "window=2"]`` -> ``{"negative": [1, 5], "window": [2]}``, typed and checked.
 
+    Values may be names where the parameter takes names (``optimizer=sgd,adam``);
+    every value is checked as ``Word2Vec`` would, so a bad one fails before
+    the first run.
+
     >>> parse_grid(["negative=1,5", "sample=0,1e-3"])
     {'negative': [1, 5], 'sample': [0.0, 0.001]}
+    >>> parse_grid(["optimizer=sgd,adam", "alpha=0.01"])
+    {'optimizer': ['sgd', 'adam'], 'alpha': [0.01]}
     """
     grid: dict[str, list] = {}
     for spec in specs:
@@ -57,11 +67,14 @@ def parse_grid(specs: list[str]) -> dict[str, list]:
             raise TrainingError(f"--param {name} is given twice: list its values once, e.g. {name}=1,2,5")
         cast = _SWEEPABLE[name]
         try:
-            grid[name] = [cast(v) for v in values.split(",") if v.strip()]
+            grid[name] = [cast(v.strip()) for v in values.split(",") if v.strip()]
         except ValueError:
             raise TrainingError(f"--param {spec!r}: values must be {cast.__name__}s separated by commas") from None
         if not grid[name]:
             raise TrainingError(f"--param {spec!r}: give at least one value")
+        bad = [v for v in grid[name] if not PARAMS[name].valid(v)]
+        if bad:
+            raise TrainingError(f"--param {spec!r}: {name} must be {PARAMS[name].rule} (got {bad[0]!r})")
         if len(set(grid[name])) < len(grid[name]):  # the same run twice would count as two repeats' worth
             grid[name] = list(dict.fromkeys(grid[name]))
             message = f"--param {spec}: repeated values are run once: {name}={','.join(map(str, grid[name]))}"
@@ -109,6 +122,7 @@ def _sha256(texts, labels=None) -> str:
 def fingerprint(reviews, unlabeled, grid, *, test_size, C, base_params, intrinsic, seed) -> dict:
     """Everything a run depends on besides its grid values and repeat, as JSON-ready values."""
     word2vec = {**Word2Vec().get_params(), **(base_params or {})}
+    word2vec.update(_fixed_learning_rates(word2vec, grid))
     fixed = {k: v for k, v in sorted(word2vec.items()) if k not in grid and k != "seed"}  # seeds: `seed` below
     value = {
         "data_sha256": _sha256(reviews.texts, reviews.labels),
@@ -120,6 +134,36 @@ def fingerprint(reviews, unlabeled, grid, *, test_size, C, base_params, intrinsi
         "seed": seed,
     }
     return json.loads(json.dumps(value))  # as it reads back from the results file
+
+
+def _fixed_learning_rates(word2vec: dict, grid: dict) -> dict:
+    """The fixed ``alpha``/``min_alpha`` an unset (``None``) one stands for, where the grid does not decide it.
+
+    ``None`` means the optimizer's own rate; recording the value instead keeps
+    the fingerprints of runs made before optimizers had their own defaults
+    (``alpha`` 0.025 and ``min_alpha`` 0.0001, fixed) valid. Where the grid
+    varies the optimizer, or ``alpha`` that a default ``min_alpha`` may depend
+    on, ``None`` itself is what stays fixed.
+
+    >>> _fixed_learning_rates({"optimizer": "sgd", "alpha": None, "min_alpha": None}, {"negative": [1, 5]})
+    {'alpha': 0.025, 'min_alpha': 0.0001}
+    >>> _fixed_learning_rates({"optimizer": "sgd", "alpha": None, "min_alpha": None}, {"alpha": [0.01, 0.05]})
+    {'min_alpha': 0.0001}
+    """
+    if "optimizer" in grid:
+        return {}
+    rule = OPTIMIZERS[word2vec["optimizer"]]
+    fixed = {}
+    if "alpha" not in grid:
+        fixed = {k: v for k, v in learning_rates(word2vec).items() if k not in grid}
+    elif (
+        word2vec.get("min_alpha") is None
+        and "min_alpha" not in grid
+        and rule.DEFAULT_MIN_ALPHA is not None
+        and min(grid["alpha"]) >= rule.DEFAULT_MIN_ALPHA  # the default holds for every alpha of the grid
+    ):
+        fixed = {"min_alpha": rule.DEFAULT_MIN_ALPHA}
+    return fixed
 
 
 def _differences(old: dict, new: dict) -> str:
@@ -220,6 +264,8 @@ def _one_run(config, repeat, run_seed, params, train_part, test_part, corpus, in
         "sgns_seconds": sgns_seconds,
         "words_per_second": float(sum(trainer.words_per_second_) / len(trainer.words_per_second_)),
         "final_loss": trainer.loss_history_[-1],
+        "loss_per_epoch": list(trainer.loss_history_),
+        "alpha_used": trainer.alpha_,  # the optimizer's own when alpha was not given
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "roc_auc": metrics["roc_auc"],

@@ -104,7 +104,11 @@ def _train_ours(sentences, params):
 def _train_gensim(sentences, params, workers):
     from gensim.models import Word2Vec as GensimWord2Vec
 
+    from sentiment.embeddings.params import learning_rates
+
     gensim_params = {k: v for k, v in params.items() if k not in ("seed", "batch_words", "optimizer", "workers")}
+    # gensim has only SGD: an unset alpha/min_alpha is SGD's default there, whatever optimizer ours uses.
+    gensim_params.update(learning_rates({**params, "optimizer": "sgd"}))
     model = GensimWord2Vec(sentences, sg=1, hs=0, workers=workers, seed=params["seed"], **gensim_params)
     return {"index_to_key": list(model.wv.index_to_key), "syn0": model.wv.vectors, "syn1neg": model.syn1neg}
 
