@@ -256,7 +256,7 @@ def _text_index(column: int, header: list[str], batch, text_column: str | None, 
 
     width = len(header)
     rows = [(fields + [""] * width)[:width] for _, fields in batch]
-    frame = pd.DataFrame(rows, columns=range(width))
+    frame = pd.DataFrame(rows, columns=range(width), dtype=object)  # object: pyarrow strings refuse stray bytes
     frame.columns = header
     name = pick_column(frame, text_column, TEXT_COLUMNS, "text", path)
     return [str(h) for h in header].index(name)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sentiment.cli import app
-from sentiment.model import SentimentModel
+from sentiment.model import FORMAT_VERSION, SentimentModel
 
 runner = CliRunner()
 FAST = ["--vector-size", "16", "--min-count", "2", "--epochs", "2", "--quiet"]
@@ -145,7 +145,7 @@ def test_a_model_from_a_newer_version(existing_model, tmp_path):
     model = tmp_path / "m"
     shutil.copytree(existing_model, model)
     meta = json.loads((model / "meta.json").read_text())
-    meta["format_version"] = 3
+    meta["format_version"] = FORMAT_VERSION + 1
     (model / "meta.json").write_text(json.dumps(meta))
     _assert_one_clear_line(runner.invoke(app, ["evaluate", str(model), "x.csv"]), "newer")
 
