@@ -8,6 +8,15 @@ import httpx
 import pytest
 
 
+def as_at_a_terminal() -> None:
+    """``preexec_fn`` for a command a test will Ctrl-C: SIGINT at its default, as in a terminal.
+
+    A test runner started in the background by a shell without job control
+    inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_until_the_command_runs(process, timeout=180.0):
     """Wait until the CLI has installed its SIGTERM handler: imports are done and the command runs.
 

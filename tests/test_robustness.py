@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import interrupt, wait_until_the_command_runs
+from helpers import as_at_a_terminal, interrupt, wait_until_the_command_runs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,8 +94,9 @@ def test_interrupting_training_keeps_the_previous_model(shared_data, tmp_path, s
 
     # A long run (many epochs) interrupted while it trains.
     slow = subprocess.Popen(
-        [*command, "--min-count", "1", "--epochs", "100000"], stderr=subprocess.PIPE, text=True, env=os.environ
-    )
+        [*command, "--min-count", "1", "--epochs", "100000"],
+        stderr=subprocess.PIPE, text=True, env=os.environ, preexec_fn=as_at_a_terminal,
+    )  # fmt: skip
     wait_until_the_command_runs(slow)
     time.sleep(3)  # well into reading and training
     assert slow.poll() is None, "training finished before it could be interrupted"

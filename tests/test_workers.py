@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import interrupt, wait_until_the_command_runs
+from helpers import as_at_a_terminal, interrupt, wait_until_the_command_runs
 from typer.testing import CliRunner
 
 import sentiment.embeddings.word2vec as word2vec_module
@@ -190,6 +190,14 @@ def test_an_interruption_stops_every_worker(imdb_unsup_tokens, parallelism):
 
 
 def test_held_interruptions_land_where_checked_and_restore_the_handlers():
+    ignored_before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (see helpers)
+    try:
+        _check_held_interruptions()
+    finally:
+        signal.signal(signal.SIGINT, ignored_before)
+
+
+def _check_held_interruptions():
     handler_before = signal.getsignal(signal.SIGINT)
     with HeldInterruptions() as held:
         held.raise_if_received()  # nothing received: nothing happens
@@ -213,7 +221,7 @@ def test_ctrl_c_with_workers_running_exits_130_and_leaves_nothing(shared_data, t
     command = [sys.executable, "-m", "sentiment", "train", str(data), "-o", str(model_dir), "--quiet"]
     slow = subprocess.Popen(
         [*command, "--min-count", "1", "--epochs", "100000", "--workers", "2"],
-        stderr=subprocess.PIPE, text=True, env=os.environ,
+        stderr=subprocess.PIPE, text=True, env=os.environ, preexec_fn=as_at_a_terminal,
     )  # fmt: skip
     wait_until_the_command_runs(slow)
     time.sleep(3)
