@@ -138,7 +138,9 @@ def predict_parquet(
 
     counts = {"rows": 0, "unscored": 0, NO_KNOWN_WORD: 0}
     try:
-        source = pq.ParquetFile(input_path)
+        # Buffered reads decode a column chunk page by page: memory stays at a batch even when one row group
+        # holds the whole file (pyarrow writes row groups of up to a million rows by default).
+        source = pq.ParquetFile(input_path, buffer_size=1 << 20, pre_buffer=False)
         schema = source.schema_arrow
     except (OSError, pa.ArrowException) as error:
         raise _parquet_error(input_path, error) from None
