@@ -125,10 +125,14 @@ class SentimentModel:
 
     @property
     def classes_(self) -> np.ndarray:
-        first = self._parts[0] if self.primary == STACK else self.primary
-        if first in self._specs:
-            return self._specs[first]["classes"]
-        return self.pipelines[first][-1].classes_
+        return self.classes_of(self.primary)
+
+    def classes_of(self, kind: str) -> np.ndarray:
+        """One pipeline's classes (a stack's: its first part's), read without rebuilding scikit-learn pipelines."""
+        kind = self._parts[0] if kind == STACK else kind
+        if kind in self._specs:
+            return self._specs[kind]["classes"]
+        return self.pipelines[kind][-1].classes_
 
     @property
     def label_mapping(self) -> dict[str, str] | None:

@@ -198,7 +198,7 @@ def predict_payload(model: SentimentModel, texts: list[str], baseline: bool) -> 
         chosen = [texts[i] for i in scorable]
         for kind, key in kinds:
             proba = model.predict_proba(chosen, kind)
-            classes = [str(c) for c in model.pipelines[kind][-1].classes_]
+            classes = [str(c) for c in model.classes_of(kind)]  # not model.pipelines: that imports scikit-learn
             for row, i in enumerate(scorable):
                 scores = _scores(classes, proba[row])
                 predictions[i].update({key: scores} if key else scores)
@@ -243,6 +243,9 @@ def create_app(model: SentimentModel, *, api_key: str | None = None) -> FastAPI:
         version="1",
         responses={422: {"model": ErrorBody}},
     )
+    # Predictions use the lean scorer; explanations need the scikit-learn pipelines. Rebuilt now, before the
+    # first request, so that the first /v1/explain does not stall every request behind it (about 0.5 s).
+    model.pipelines  # noqa: B018
     app.state.model = model
     app.state.batcher = batcher = _Batcher(model)
     app.add_middleware(_Guard, api_key=api_key, max_bytes=MAX_BODY_BYTES)
