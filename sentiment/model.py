@@ -29,7 +29,6 @@ rule is in ``outputs.py``). Training is ``train.py``'s job.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import math
 import os
@@ -46,7 +45,7 @@ from sentiment.embeddings.phrases import Phrases
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
 from sentiment.model_card import model_card
-from sentiment.outputs import apply_umask, check_model_dir, remove_model_files
+from sentiment.outputs import apply_umask, check_model_dir, remove_model_files, swap_into_place
 from sentiment.scoring.linear import make_scorer
 from sentiment.tokenize import iter_tokens, tokenize
 
@@ -245,7 +244,7 @@ class SentimentModel:
         try:
             apply_umask(staging, directory=True)
             self._write(staging)
-            old_model = _swap_into_place(staging, target)
+            old_model = swap_into_place(staging, target)
         finally:
             if old_model is None:
                 shutil.rmtree(staging, ignore_errors=True)  # only the new files this call wrote
@@ -548,35 +547,3 @@ def _read_npz(path: Path, expected: dict) -> dict[str, np.ndarray]:
         if arrays[name].dtype.kind == "f" and not np.isfinite(arrays[name]).all():
             raise ModelError(f"{path}: array {name!r} holds NaN or infinite values")
     return arrays
-
-
-_RENAME_EXCHANGE = 2
-
-
-def _swap_into_place(staging: Path, target: Path) -> Path | None:
-    """Make ``staging`` appear at ``target``; return where the old target now is (None if there was none).
-
-    On Linux ``renameat2(RENAME_EXCHANGE)`` swaps the two directories in one
-    atomic step, so ``target`` is never missing or half-written and the old
-    model lands at ``staging``. Elsewhere the old model is first renamed aside,
-    then the new one renamed in (and the old one put back if that fails).
-    """
-    if not target.exists():
-        os.rename(staging, target)
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        renameat2 = None
-    at_fdcwd = -100
-    if renameat2 is not None and renameat2(at_fdcwd, bytes(staging), at_fdcwd, bytes(target), _RENAME_EXCHANGE) == 0:
-        return staging
-    aside = staging.with_name(staging.name + ".old")
-    os.rename(target, aside)
-    try:
-        os.rename(staging, target)
-    except BaseException:
-        os.rename(aside, target)
-        raise
-    return aside

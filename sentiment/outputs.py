@@ -37,6 +37,7 @@ used and does the guarded removals.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 from collections.abc import Iterable
@@ -56,6 +57,7 @@ __all__ = [
     "model_files",
     "publish_predictions_dir",
     "remove_model_files",
+    "swap_into_place",
 ]
 
 MARKER = ".sentiment-report.json"  # written first into every report directory this program creates
@@ -240,10 +242,39 @@ def publish_predictions_dir(staging: Path, target: Path, parts: list[str]) -> No
     )
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
+    old_parts = (_predictions_parts(target) or []) if target.exists() else []
+    aside = swap_into_place(staging, target)
+    if aside is None:
+        return
+    for name in [*old_parts, PREDICTIONS_MARKER]:
+        with contextlib.suppress(FileNotFoundError):
+            (aside / name).unlink()
+    with contextlib.suppress(OSError):
+        aside.rmdir()
+
+
+_RENAME_EXCHANGE = 2
+
+
+def swap_into_place(staging: Path, target: Path) -> Path | None:
+    """Make the directory ``staging`` appear at ``target``; return where the old target now is (None: there was none).
+
+    On Linux ``renameat2(RENAME_EXCHANGE)`` swaps the two directories in one
+    atomic step, so ``target`` is never missing or half-written and the old
+    one lands at ``staging``. Elsewhere the old one is first renamed aside,
+    then the new one renamed in (and the old one put back if that fails).
+    Removing the old one, by its own files' names, is the caller's job.
+    """
     if not target.exists():
         os.rename(staging, target)
-        return
-    old_parts = _predictions_parts(target) or []
+        return None
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    at_fdcwd = -100
+    if renameat2 is not None and renameat2(at_fdcwd, bytes(staging), at_fdcwd, bytes(target), _RENAME_EXCHANGE) == 0:
+        return staging
     aside = staging.with_name(staging.name + ".old")
     os.rename(target, aside)
     try:
@@ -251,8 +282,4 @@ def publish_predictions_dir(staging: Path, target: Path, parts: list[str]) -> No
     except BaseException:
         os.rename(aside, target)
         raise
-    for name in [*old_parts, PREDICTIONS_MARKER]:
-        with contextlib.suppress(FileNotFoundError):
-            (aside / name).unlink()
-    with contextlib.suppress(OSError):
-        aside.rmdir()
+    return aside

@@ -141,7 +141,7 @@ def test_an_interrupted_replacement_leaves_the_previous_model_whole(data, tmp_pa
     def interrupted_swap(staging, destination):
         raise KeyboardInterrupt  # Ctrl-C after the new files are written, before the swap
 
-    monkeypatch.setattr("sentiment.model._swap_into_place", interrupted_swap)
+    monkeypatch.setattr("sentiment.model.swap_into_place", interrupted_swap)
     with pytest.raises(KeyboardInterrupt):
         model.save(target)
     assert _tree(target) == before

@@ -15,7 +15,15 @@ import time
 
 import numpy as np
 
-__all__ = ["HeldInterruptions", "drain", "prepare_worker", "shared_copy", "shared_zeros", "worker_peak_bytes"]
+__all__ = [
+    "HeldInterruptions",
+    "drain",
+    "prepare_worker",
+    "shared_copy",
+    "shared_zeros",
+    "status_kib",
+    "worker_peak_bytes",
+]
 
 
 def shared_copy(array: np.ndarray) -> np.ndarray:
@@ -102,7 +110,7 @@ def prepare_worker() -> tuple[int, int] | None:
     try:
         with open("/proc/self/clear_refs", "w") as clear:
             clear.write("5")  # peak RSS from now on
-        return _status_kib("VmRSS"), _status_kib("RssShmem")
+        return status_kib("VmRSS"), status_kib("RssShmem")
     except OSError:
         return None
 
@@ -111,10 +119,11 @@ def worker_peak_bytes(start: tuple[int, int] | None) -> int:
     """The rise of this worker's peak memory since ``prepare_worker``, less shared pages (the parent counts those)."""
     if start is None:
         return 0
-    return max(0, _status_kib("VmHWM") - start[0] - (_status_kib("RssShmem") - start[1])) * 1024
+    return max(0, status_kib("VmHWM") - start[0] - (status_kib("RssShmem") - start[1])) * 1024
 
 
-def _status_kib(field: str) -> int:
+def status_kib(field: str) -> int:
+    """A ``/proc/self/status`` field in KiB (``VmRSS``, ``VmHWM``, ...); 0 where it is missing."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field + ":"):

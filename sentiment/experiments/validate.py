@@ -24,6 +24,7 @@ import traceback
 import numpy as np
 
 from sentiment.embeddings.intrinsic import analogy_accuracy, gensim_test_file, word_pair_spearman
+from sentiment.embeddings.processes import status_kib
 from sentiment.embeddings.sgns import NOISE_GROUP, block_gradients, noise_pool_size
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.vocab import noise_distribution
@@ -41,14 +42,6 @@ __all__ = [
 ]
 
 
-def _proc_status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def _in_child(job, args) -> dict:
     """Run ``job(*args)`` in a forked process; return its result plus seconds and peak memory."""
 
@@ -58,14 +51,14 @@ def _in_child(job, args) -> dict:
                 clear.write("5")  # reset the peak-RSS counter to the current size
         except OSError:
             pass
-        start_rss = _proc_status_kib("VmRSS")
+        start_rss = status_kib("VmRSS")
         started = time.perf_counter()
         try:
             result = job(*args)
             result["seconds"] = time.perf_counter() - started
             # plus what worker processes of its own held beyond the memory they share with it
             extra = result.pop("worker_peak_bytes", 0) / 2**20
-            result["peak_memory_mib"] = (_proc_status_kib("VmHWM") - start_rss) / 1024 + extra
+            result["peak_memory_mib"] = (status_kib("VmHWM") - start_rss) / 1024 + extra
             pipe.send(result)
         except BaseException as error:  # sent to the parent, which raises it
             pipe.send({"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()})
