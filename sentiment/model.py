@@ -316,7 +316,7 @@ class SentimentModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SentimentModel:
-        """Read a model directory (format 1 or 2), checking format version and every array's shape."""
+        """Read a model directory (any of ``READABLE_FORMATS``), checking format version and every array's shape."""
         directory = Path(path)
         if not directory.is_dir():
             raise ModelError(f"{directory}: no model directory here (train one with `sentiment train`)")

@@ -40,10 +40,11 @@ import contextlib
 import ctypes
 import json
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from sentiment.errors import SentimentError
+from sentiment.errors import SentimentError, SentimentWarning
 
 __all__ = [
     "MARKER",
@@ -249,8 +250,20 @@ def publish_predictions_dir(staging: Path, target: Path, parts: list[str]) -> No
     for name in [*old_parts, PREDICTIONS_MARKER]:
         with contextlib.suppress(FileNotFoundError):
             (aside / name).unlink()
-    with contextlib.suppress(OSError):
+    try:
         aside.rmdir()
+    except OSError:  # files that are not ours appeared there meanwhile: keep them, in plain sight
+        kept = next(
+            candidate
+            for n in range(1, 10_000)
+            if not (candidate := target.with_name(f"{target.name}.previous{'' if n == 1 else f'-{n}'}")).exists()
+        )
+        os.rename(aside, kept)  # out of the staging path, which the caller removes
+        warnings.warn(
+            f"{target}: the previous predictions directory held other files too; they were kept in {kept}",
+            SentimentWarning,
+            stacklevel=2,
+        )
 
 
 _RENAME_EXCHANGE = 2

@@ -182,6 +182,8 @@ def train(
             "give each class at least two reviews, or drop it"
         )
 
+    if stack is not None and features != "stack":
+        raise TrainingError(f"--stack chooses the parts of --features stack; features is {features!r}")
     stack_components = tuple(stack or DEFAULT_STACK)
     if len(set(stack_components)) < 2 or not set(stack_components) <= set(STACK_CHOICES):
         raise TrainingError(f"a stack needs two or more distinct components from {', '.join(STACK_CHOICES)}")

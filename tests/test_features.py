@@ -151,6 +151,8 @@ def test_the_default_stack_is_embeddings_and_nb_ngrams_and_bad_stacks_are_refuse
     for bad in [("embeddings",), ("embeddings", "embeddings"), ("embeddings", "tfidf")]:
         with pytest.raises(TrainingError, match="two or more distinct components"):
             train(yelp, features="stack", stack=bad)
+    with pytest.raises(TrainingError, match="--stack chooses the parts of --features stack"):
+        train(yelp, features="both", stack=("embeddings", "nbngrams"))
 
 
 def test_a_stacked_model_saves_and_loads_with_identical_probabilities(stacked, yelp, tmp_path):

@@ -238,3 +238,21 @@ def _current_umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_replacing_a_predictions_directory_keeps_files_that_are_not_ours(tmp_path):
+    from sentiment.outputs import PREDICTIONS_MARKER, publish_predictions_dir
+
+    target = tmp_path / "scored"
+    target.mkdir()
+    (target / "part-00000.csv").write_text("old\n")
+    (target / PREDICTIONS_MARKER).write_text(json.dumps({"parts": ["part-00000.csv"]}))
+    (target / "notes.txt").write_text("mine")  # added by a user after the previous run
+    staging = tmp_path / ".scored.new.tmp"
+    staging.mkdir()
+    (staging / "part-00000.csv").write_text("new\n")
+    with pytest.warns(UserWarning, match="kept in"):
+        publish_predictions_dir(staging, target, ["part-00000.csv"])
+    assert (target / "part-00000.csv").read_text() == "new\n"
+    assert (tmp_path / "scored.previous" / "notes.txt").read_text() == "mine"
+    assert not staging.exists()

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from sentiment import SentimentModel, load_reviews, train
 from sentiment.cli import app
-from sentiment.errors import DataError
+from sentiment.errors import DataError, SentimentError
 from sentiment.outputs import PREDICTIONS_MARKER
 
 pa = pytest.importorskip("pyarrow")
@@ -354,3 +354,43 @@ def test_the_dask_command_on_two_worker_processes_matches_the_single_process_com
         done = subprocess.run([*base, *extra, "--quiet"], capture_output=True, text=True, env=env, timeout=300)
         assert done.returncode == 0, done.stderr
     pd.testing.assert_frame_equal(_read(tmp_path / "dask"), _read(tmp_path / "single"))
+
+
+def test_dask_keeps_a_stored_index_and_tab_separated_parts_and_refuses_headerless_files(
+    model_dir, reviews_table, tmp_path
+):
+    pytest.importorskip("distributed")
+    from sentiment.scoring import cluster
+
+    indexed = tmp_path / "indexed"
+    indexed.mkdir()
+    keyed = reviews_table.head(300).assign(id=lambda t: "review-" + t["id"].astype(str)).set_index("id")
+    keyed.to_parquet(indexed / "part.parquet")  # "id" stored as a pandas index column
+    assert "id" in pq.read_schema(indexed / "part.parquet").names
+    cluster.predict_on_dask(model_dir, indexed, tmp_path / "out", workers=1, processes=False)
+    written = pq.read_table(tmp_path / "out" / "part-00000.parquet")
+    assert written.column("id").to_pylist() == keyed.index.tolist()  # the index column is not dropped
+
+    tsv = tmp_path / "tsv"
+    tsv.mkdir()
+    reviews_table.head(200).to_csv(tsv / "reviews.tsv", sep="\t", index=False)
+    cluster.predict_on_dask(model_dir, tsv, tmp_path / "tsv_out", workers=1, processes=False)
+    header = (tmp_path / "tsv_out" / "part-00000.tsv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.split("\t")[-3:] == ["predicted_label", "predicted_probability", "prediction_note"]
+
+    uci = tmp_path / "uci"
+    uci.mkdir()
+    (uci / "sentences.txt").write_text("Great food.\t1\nRude staff.\t0\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match="no header row"):
+        cluster.predict_on_dask(model_dir, uci, tmp_path / "uci_out", workers=1, processes=False)
+
+
+def test_a_dask_worker_reloads_a_model_retrained_at_the_same_path(yelp, tmp_path):
+    from sentiment.scoring import cluster
+
+    path = tmp_path / "model"
+    train(yelp, features="onehot", seed=0).model.save(path)
+    first = cluster._model(str(path))
+    assert cluster._model(str(path)) is first  # loaded once
+    train(yelp, features="onehot", seed=1, C=0.01).model.save(path)  # a new model swapped in
+    assert cluster._model(str(path)) is not first

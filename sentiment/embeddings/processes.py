@@ -54,8 +54,9 @@ class HeldInterruptions:
     waits for good. Held, a signal is only recorded. ``raise_if_received``
     (called where nothing is half done) and the end of the block put the
     previous handlers back and deliver it to them, so the CLI's exit codes and
-    every ``finally`` work as usual; cleanup in a ``finally`` inside the block
-    runs with the signals still held. Forked children inherit the harmless
+    every ``finally`` work as usual; cleanup that a second Ctrl-C must not cut
+    short holds them again in a nested ``HeldInterruptions`` (what arrives
+    meanwhile is delivered when it ends). Forked children inherit the harmless
     recorder and set their own handlers first thing (``prepare_worker``).
     Handlers belong to the main thread: elsewhere nothing is held.
     """

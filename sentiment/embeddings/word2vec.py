@@ -525,16 +525,17 @@ class Word2Vec(BaseEstimator):
                 collect(bar, wait=True)  # until every worker said it is done
                 completed = True
             finally:
-                for worker in workers:
-                    if not completed and worker.is_alive():
-                        worker.kill()  # SIGKILL: a worker still starting up has the inherited handlers
-                    worker.join()
-                if completed:
-                    jobs.close()
-                    jobs.join_thread()
-                else:
-                    drain(jobs)  # the queue's feeder thread ends even though no worker reads any more
-                finished.close()
+                with HeldInterruptions():  # a second Ctrl-C must not cut this short (and leave a feeder thread)
+                    for worker in workers:
+                        if not completed and worker.is_alive():
+                            worker.kill()  # SIGKILL: a worker still starting up has the inherited handlers
+                        worker.join()
+                    if completed:
+                        jobs.close()
+                        jobs.join_thread()
+                    else:
+                        drain(jobs)  # the queue's feeder thread ends even though no worker reads any more
+                    finished.close()
         self.worker_peak_bytes_ = max(self.worker_peak_bytes_, totals["memory"])
         if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
             raise _Diverged(float("nan"))

@@ -133,6 +133,12 @@ def fingerprint(reviews, unlabeled, grid, *, test_size, C, base_params, intrinsi
         "intrinsic": intrinsic,
         "seed": seed,
     }
+    if "optimizer" in grid:  # an unset rate is each optimizer's own default: a changed default must not resume
+        value["optimizer_defaults"] = {
+            name: [OPTIMIZERS[name].DEFAULT_ALPHA, OPTIMIZERS[name].DEFAULT_MIN_ALPHA]
+            for name in sorted(set(grid["optimizer"]))
+            if name in OPTIMIZERS
+        }
     return json.loads(json.dumps(value))  # as it reads back from the results file
 
 

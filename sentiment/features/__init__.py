@@ -20,7 +20,7 @@ _WHERE = {
     "NBNgramVectorizer": "nb_ngrams",
     "OneHotVectorizer": "onehot",
     "check_contributions": "contributions",
-    "mean_vectors": "mean_embeddings",
+    "mean_vectors": "pooling",
     "ngram_contributions": "contributions",
     "one_hot_vectorizer": "onehot",
 }

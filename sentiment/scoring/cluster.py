@@ -50,17 +50,23 @@ LOCAL = "local"  # `--dask` without an address: start a LocalCluster
 PARTITION_ROWS = 100_000
 
 
-_LOADED: dict[str, SentimentModel] = {}
+_LOADED: dict[str, tuple[tuple[int, int], SentimentModel]] = {}
 _LOADING = threading.Lock()
 
 
 def _model(path: str) -> SentimentModel:
-    """The model at ``path``, loaded once per worker process (kept as long as the process; a lock makes the
-    worker's threads wait for the first load instead of each loading their own copy)."""
+    """The model at ``path``, loaded once per worker process and again when it changes (a lock makes the
+    worker's threads wait for the first load instead of each loading their own copy).
+
+    A long-lived worker outlives a retrained model saved to the same path: the cache is keyed on the
+    identity of its ``meta.json`` (inode and modification time; a save swaps in a whole new directory).
+    """
+    meta = os.stat(Path(path) / "meta.json")
+    version = (meta.st_ino, meta.st_mtime_ns)
     with _LOADING:
-        if path not in _LOADED:
-            _LOADED[path] = SentimentModel.load(path)
-        return _LOADED[path]
+        if path not in _LOADED or _LOADED[path][0] != version:
+            _LOADED[path] = (version, SentimentModel.load(path))
+        return _LOADED[path][1]
 
 
 def _pieces(parts: list[Path], fmt: str) -> list[tuple[str, tuple[int, ...] | None]]:
@@ -89,8 +95,13 @@ def _pieces(parts: list[Path], fmt: str) -> list[tuple[str, tuple[int, ...] | No
     return pieces
 
 
-def read_piece(piece: tuple[str, tuple[int, ...] | None]):
-    """One partition as a pandas DataFrame (runs on a worker): Arrow-backed columns, or CSV fields as strings."""
+def read_piece(piece: tuple[str, tuple[int, ...] | None], nrows: int | None = None):
+    """One partition as a pandas DataFrame (runs on a worker): Arrow-backed columns, or CSV fields as strings.
+
+    Every stored Parquet column stays a plain column (a pandas index saved as a column included), so the
+    part written back holds all of them. A pandas ``RangeIndex`` kept only as schema metadata (row numbers,
+    no column) is not carried into the parts: a part's rows are a slice of its file's, in order.
+    """
     import pandas as pd
 
     path, groups = piece
@@ -98,7 +109,7 @@ def read_piece(piece: tuple[str, tuple[int, ...] | None]):
         encoding, delimiter, quoting = _sniff(Path(path))
         try:
             return pd.read_csv(path, sep=delimiter, quoting=quoting, encoding=encoding.codec, dtype=str,
-                               keep_default_na=False, encoding_errors=encoding.errors)  # fmt: skip
+                               keep_default_na=False, encoding_errors=encoding.errors, nrows=nrows)  # fmt: skip
         except (ValueError, OSError, UnicodeError) as error:
             raise DataError(f"{path}: cannot read ({str(error).strip().splitlines()[-1]})") from None
     import pyarrow as pa
@@ -108,7 +119,7 @@ def read_piece(piece: tuple[str, tuple[int, ...] | None]):
         table = pq.ParquetFile(path).read_row_groups(list(groups)) if groups else pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
         raise _parquet_error(Path(path), error) from None
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    return table.to_pandas(types_mapper=pd.ArrowDtype, ignore_metadata=True)
 
 
 def score_partition(frame, model_path: str, column: str):
@@ -141,14 +152,26 @@ def write_partition(frame, path: str, fmt: str, source: str) -> dict:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        # The source's schema metadata is kept except pandas' own, which describes the whole file's index
+        # (a part holds a slice of it): every stored column, an index column included, is a plain column here.
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        pq.write_table(table.replace_schema_metadata(pq.read_schema(source).metadata), path)
+        metadata = {k: v for k, v in (pq.read_schema(source).metadata or {}).items() if k != b"pandas"}
+        pq.write_table(table.replace_schema_metadata(metadata or None), path)
         return counts
     text = frame.copy()
     text[NEW_COLUMNS[0]] = text[NEW_COLUMNS[0]].astype(object).where(text[NEW_COLUMNS[0]].notna(), "")
     text[NEW_COLUMNS[1]] = [f"{p:.6f}" if p == p else "" for p in frame[NEW_COLUMNS[1]].astype(float).tolist()]
-    text.to_csv(path, index=False, compression="gzip" if path.endswith(".gz") else None)
+    _, delimiter, _ = _sniff(Path(source))  # a TSV part stays tab-separated
+    text.to_csv(path, sep=delimiter, index=False, compression="gzip" if path.endswith(".gz") else None)
     return counts
+
+
+def _headerless(part: Path) -> bool:
+    """Whether a CSV/TSV file's first row is data (a UCI-style file): Dask would read it as the header."""
+    from sentiment.data.reviews import is_headerless
+
+    _, delimiter, _ = _sniff(part)
+    return is_headerless([str(c) for c in read_piece((str(part), None), nrows=0).columns], delimiter)
 
 
 def _meta(piece, fmt: str):
@@ -159,8 +182,8 @@ def _meta(piece, fmt: str):
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        return pq.read_schema(path).empty_table().to_pandas(types_mapper=pd.ArrowDtype)
-    return read_piece(piece).iloc[:0]
+        return pq.read_schema(path).empty_table().to_pandas(types_mapper=pd.ArrowDtype, ignore_metadata=True)
+    return read_piece(piece, nrows=0)
 
 
 def predict_on_dask(
@@ -190,6 +213,10 @@ def predict_on_dask(
     if len(formats) > 1:
         raise DataError(f"{input_spec}: mixes Parquet and CSV/TSV files; give one kind")
     fmt = formats.pop()
+    if fmt == "csv":
+        headerless = [part for part in parts if _headerless(part)]
+        if headerless:
+            raise DataError(f"{headerless[0]}: has no header row; --dask needs one (score it without --dask)")
     target = check_predictions_dir(Path(output), inputs=parts, overwrite=overwrite)
     pieces = _pieces(parts, fmt)
     meta = _meta(pieces[0], fmt)
@@ -197,8 +224,7 @@ def predict_on_dask(
     clash = [name for name in NEW_COLUMNS if name in meta.columns]
     if clash:
         raise DataError(f"{parts[0]}: already has the column(s) {clash}; score the original file")
-    first = Path(pieces[0][0])
-    names = [part_name(i, fmt, first) for i in range(len(pieces))]
+    names = [part_name(i, fmt, Path(piece[0])) for i, piece in enumerate(pieces)]  # each part as its input
     counts = {"rows": 0, "unscored": 0, "no_known_word": 0}
     # The staging directory outlives the cluster: on failure or Ctrl-C the futures are cancelled and a local
     # cluster's workers stopped first, then the partial parts are removed.

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment.data.reviews import TEXT_COLUMNS
-from sentiment.errors import DataError
+from sentiment.errors import DataError, SentimentError
 from sentiment.model import SentimentModel
 from sentiment.outputs import apply_umask, check_output_file, check_predictions_dir, publish_predictions_dir
 from sentiment.predict import CHUNK_ROWS, NEW_COLUMNS, NO_KNOWN_WORD, predict_file, score_chunk
@@ -124,6 +124,16 @@ def scored_batch(model: SentimentModel, texts: list, counts: dict) -> dict[str, 
     return dict(zip(NEW_COLUMNS, (labels, values, notes), strict=True))
 
 
+def _pyarrow():
+    """``pyarrow`` and ``pyarrow.parquet``, or one clear error: they come with the ``scale`` extra."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise SentimentError("Parquet needs pyarrow: pip install 'sentiment[scale]'") from None
+    return pa, pq
+
+
 def _parquet_error(path: Path, error: Exception) -> DataError:
     message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
     return DataError(f"{path}: cannot read as Parquet ({message})")
@@ -133,8 +143,7 @@ def predict_parquet(
     model: SentimentModel, input_path: Path, output_path: Path, *, text_column: str | None, bar=None
 ) -> dict:
     """Score one Parquet file batch by batch into ``output_path`` (written directly: the caller makes it atomic)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    pa, pq = _pyarrow()
 
     counts = {"rows": 0, "unscored": 0, NO_KNOWN_WORD: 0}
     try:
@@ -238,8 +247,7 @@ def staging_directory(target: Path):
 
 def _parquet_rows(parts: list[Path]) -> int | None:
     """Total rows of Parquet files from their footers (for the progress bar); None if one cannot be read."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    pa, pq = _pyarrow()
 
     total = 0
     for part in parts:
