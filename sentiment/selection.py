@@ -156,14 +156,16 @@ def choose_prior_tokens(
     fit_texts, dev_texts = [texts[i] for i in fit_rows], [texts[i] for i in dev_rows]
     sentences = one_sentence_each(dev_texts, seed)
     features.fit(fit_texts, labels[fit_rows])
+    # Tokenized and averaged once; each prior is then one multiply-add per set.
+    fit_set, dev_set, sentence_set = (features.transform_before_prior(t) for t in (fit_texts, dev_texts, sentences))
     scores, dev_probas = {}, {}
     for prior in grid:
-        features.set_params(prior_tokens=prior)
-        model = clone(head).fit(features.transform(fit_texts), labels[fit_rows])
+        model = clone(head).fit(features.toward_center(*fit_set, prior), labels[fit_rows])
         classes = model[-1].classes_
-        dev_probas[prior] = model.predict_proba(features.transform(dev_texts))
+        dev_probas[prior] = model.predict_proba(features.toward_center(*dev_set, prior))
         accuracy, _ = _rank(dev_probas[prior], labels[dev_rows], classes)
-        _, negative_log_loss = _rank(model.predict_proba(features.transform(sentences)), labels[dev_rows], classes)
+        sentence_proba = model.predict_proba(features.toward_center(*sentence_set, prior))
+        _, negative_log_loss = _rank(sentence_proba, labels[dev_rows], classes)
         scores[prior] = {"dev_accuracy": accuracy, "sentence_log_loss": -negative_log_loss}
     floor = scores[0.0]["dev_accuracy"] - _PRIOR_ACCURACY_TOLERANCE
     eligible = [prior for prior in grid if scores[prior]["dev_accuracy"] >= floor]

@@ -92,6 +92,17 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "wv_")
         return self._features(self._phrased(_tokens(X, self.progress)))
 
+    def transform_before_prior(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """The features of ``X`` without ``prior_tokens``, and each review's known words: ``toward_center``'s
+        arguments, so that several priors can be tried on one tokenizing and averaging."""
+        check_is_fitted(self, "wv_")
+        return self._unshrunk_features(self._phrased(_tokens(X, self.progress)))
+
+    def toward_center(self, features: np.ndarray, known: np.ndarray, prior_tokens: float) -> np.ndarray:
+        """``transform``'s features at ``prior_tokens`` from ``transform_before_prior``'s output."""
+        check_is_fitted(self, "center_")
+        return self._toward_center(features, known, prior_tokens)
+
     def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
         tokens = _tokens(X, self.progress)  # tokenize once for both steps
         tokens = self._fit_tokens(tokens, y)  # the tokens as fitted: phrases joined once
@@ -160,12 +171,13 @@ class MeanEmbeddingVectorizer(TransformerMixin, BaseEstimator):
         """``n / (n + k)``: how much of a review's own features ``prior_tokens`` keeps (1 when k is 0)."""
         return kept_share(known, self.prior_tokens)
 
-    def _toward_center(self, features: np.ndarray, known: np.ndarray) -> np.ndarray:
-        if not self.prior_tokens:
+    def _toward_center(self, features: np.ndarray, known: np.ndarray, prior_tokens: float | None = None):
+        prior = self.prior_tokens if prior_tokens is None else prior_tokens
+        if not prior:
             return features
-        if not float(self.prior_tokens) >= 0:
-            raise ValueError(f"prior_tokens must be >= 0, got {self.prior_tokens!r}")
-        kept = self._kept_share(known).astype(features.dtype)[:, None]
+        if not float(prior) >= 0:
+            raise ValueError(f"prior_tokens must be >= 0, got {prior!r}")
+        kept = kept_share(known, prior).astype(features.dtype)[:, None]
         return self.center_ + kept * (features - self.center_)
 
     def token_contributions(self, text: str, reference=None) -> tuple[list[str], np.ndarray, np.ndarray]:
