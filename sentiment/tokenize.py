@@ -12,10 +12,13 @@ sentence splitting: averaged embeddings and logistic regression do not need it.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterator
 
-__all__ = ["iter_tokens", "token_spans", "tokenize", "tokenize_all"]
+import numpy as np
+
+__all__ = ["iter_tokens", "known_ids", "token_spans", "tokenize", "tokenize_all"]
 
 _HTML_TAG = re.compile(r"<[^>]{0,100}>")
 # \w is Unicode-aware, so accented words ("café", "naïve") stay whole.
@@ -55,6 +58,26 @@ def iter_tokens(text: str) -> Iterator[str]:
     if not isinstance(text, str):
         raise TypeError(f"iter_tokens expects a string, got {type(text).__name__}")
     return (match.group() for match in _TOKEN.finditer(_HTML_TAG.sub(" ", text.lower())))
+
+
+def known_ids(token_lists: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The document number and vocabulary index of every known token, in order (unknown tokens left out).
+
+    Shared by the count matrices of the features and the lean scorer; map/chain iterate in C, so a token
+    costs one dict lookup and no Python frame.
+
+    >>> known_ids([["good", "xyz", "bad"], [], ["good"]], {"good": 0, "bad": 1})
+    (array([0, 0, 2]), array([0, 1, 0]))
+    """
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    ids = np.fromiter(
+        map(vocabulary.get, itertools.chain.from_iterable(token_lists), itertools.repeat(-1)),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
+    rows = np.repeat(np.arange(len(token_lists)), lengths)
+    known = ids >= 0
+    return rows[known], ids[known]
 
 
 def tokenize_all(texts) -> list[list[str]]:

@@ -27,11 +27,12 @@ so no tokens x dimensions array is ever built. Training word vectors is
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
+
+from sentiment.tokenize import known_ids
 
 __all__ = ["WEIGHTINGS", "count_matrix", "weighted_means", "word_weights"]
 
@@ -45,18 +46,8 @@ def count_matrix(token_lists: Sequence[list[str]], key_to_index: dict[str, int],
     >>> count_matrix([["good", "good", "xyz"], []], {"good": 0, "bad": 1}, 2).toarray().tolist()
     [[2.0, 0.0], [0.0, 0.0]]
     """
-    # map/chain iterate in C: a review's tokens cost a dict lookup each, no Python frame per token.
-    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-    ids = np.fromiter(
-        map(key_to_index.get, itertools.chain.from_iterable(token_lists), itertools.repeat(-1)),
-        dtype=np.int64,
-        count=int(lengths.sum()),
-    )
-    rows = np.repeat(np.arange(len(token_lists)), lengths)
-    known = ids >= 0
-    counts = sparse.csr_matrix(
-        (np.ones(int(known.sum()), dtype=np.float32), (rows[known], ids[known])), shape=(len(token_lists), n_words)
-    )
+    rows, ids = known_ids(token_lists, key_to_index)
+    counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), (rows, ids)), shape=(len(token_lists), n_words))
     counts.sum_duplicates()
     return counts
 

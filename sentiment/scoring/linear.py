@@ -29,13 +29,11 @@ holds them to 1e-6). Calibration and stacks are applied by ``model.py`` on top.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from sentiment.tokenize import tokenize
+from sentiment.tokenize import known_ids, tokenize
 
-__all__ = ["EmbeddingsScorer", "NgramScorer", "known_ids", "linear_proba", "make_scorer"]
+__all__ = ["EmbeddingsScorer", "NgramScorer", "linear_proba", "make_scorer"]
 
 # Texts tokenized at a time: their token lists (Python strings, about 14 MB per 1,000 IMDB reviews) are what
 # scoring holds beyond the model, so a caller's chunk of 5,000 is scored in slices of this many.
@@ -47,23 +45,6 @@ def _in_slices(decide, texts: list[str]) -> np.ndarray:
     if len(texts) <= SLICE:
         return decide(texts)
     return np.vstack([decide(texts[start : start + SLICE]) for start in range(0, len(texts), SLICE)])
-
-
-def known_ids(token_lists: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The document number and vocabulary index of every known token, in order (unknown tokens left out).
-
-    >>> known_ids([["good", "xyz", "bad"], [], ["good"]], {"good": 0, "bad": 1})
-    (array([0, 0, 2]), array([0, 1, 0]))
-    """
-    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-    ids = np.fromiter(
-        map(vocabulary.get, itertools.chain.from_iterable(token_lists), itertools.repeat(-1)),
-        dtype=np.int64,
-        count=int(lengths.sum()),
-    )
-    rows = np.repeat(np.arange(len(token_lists)), lengths)
-    known = ids >= 0
-    return rows[known], ids[known]
 
 
 def _row_sums(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
