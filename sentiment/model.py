@@ -46,7 +46,7 @@ from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError
 from sentiment.model_card import model_card
 from sentiment.outputs import apply_umask, check_model_dir, remove_model_files, swap_into_place
-from sentiment.scoring.linear import make_scorer
+from sentiment.scoring.linear import fold_mean_embeddings, make_scorer
 from sentiment.tokenize import iter_tokens, tokenize
 
 if TYPE_CHECKING:
@@ -61,8 +61,10 @@ __all__ = ["FORMAT_VERSION", "SentimentModel"]
 
 # 2: weighted/pooled embeddings, NB n-grams, stacks; "pipelines" in meta.json.
 # 3: embeddings may pull short reviews towards the average training review ("prior_tokens", "center").
-FORMAT_VERSION = 3
-READABLE_FORMATS = (1, 2, 3)
+# 4: plain weighted-mean embeddings also store their lean scorer's folded numbers and words ("{kind}_scorer.npz"),
+#    so scoring reads a few hundred kilobytes and vectors.bin only when the vectors themselves are asked for.
+FORMAT_VERSION = 4
+READABLE_FORMATS = (1, 2, 3, 4)
 STACK = "stack"  # the primary "pipeline" of a stacked model: a weighted vote of its component pipelines
 
 
@@ -146,7 +148,7 @@ class SentimentModel:
     @property
     def word_vectors(self) -> WordVectors | None:
         if self._pipelines is None:
-            return next((spec["wv"] for spec in self._specs.values() if spec["features"] == "embeddings"), None)
+            return next((_vectors_of(spec) for spec in self._specs.values() if spec["features"] == "embeddings"), None)
         from sentiment.features import MeanEmbeddingVectorizer
 
         embedded = [p[0] for p in self.pipelines.values() if isinstance(p[0], MeanEmbeddingVectorizer)]
@@ -277,6 +279,16 @@ class SentimentModel:
                 if features.prior_tokens:
                     arrays["center"] = features.center_
                     settings[kind]["prior_tokens"] = float(features.prior_tokens)
+                if features.pooling == "mean" and not features.normalize:
+                    folded = fold_mean_embeddings(
+                        wv.vectors, np.asarray(features.word_weights_, dtype=np.float32).reshape(-1, len(wv)),
+                        classifier.coef_, classifier.intercept_, scaler.mean_, scaler.scale_,
+                        features.center_ if features.prior_tokens else None,
+                    )  # fmt: skip
+                    # The words as one UTF-8 block, one per line (word2vec's format has no whitespace in words).
+                    folded["words"] = np.frombuffer("\n".join(wv.index_to_key).encode("utf-8"), dtype=np.uint8)
+                    np.savez(directory / f"{kind}_scorer.npz", **folded)
+                    files[f"{kind}_scorer.npz"] = {name: {"shape": list(a.shape)} for name, a in folded.items()}
                 if features.phrases_ is not None:
                     _write_json(directory / f"{kind}_phrases.json", features.phrases_.pairs_)
                     files[f"{kind}_phrases.json"] = {"shape": [len(joined) for joined in features.phrases_.pairs_]}
@@ -393,16 +405,17 @@ def _read_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> d
     features = settings.get("features", kind)
     spec = {"features": features, "coef": coef, "intercept": intercept, "classes": classes}
     if features == "embeddings":
-        wv = WordVectors.load_word2vec_format(directory / "vectors.bin", binary=True)
-        if [len(wv), wv.vector_size] != files.get("vectors.bin", {}).get("shape"):
-            raise ModelError(f"{directory}/vectors.bin: shape {len(wv)}x{wv.vector_size} differs from meta.json")
+        shape = files.get("vectors.bin", {}).get("shape")
+        if not (isinstance(shape, list) and len(shape) == 2 and all(isinstance(n, int) and n > 0 for n in shape)):
+            raise ModelError(f"{directory}/meta.json: no shape for vectors.bin")
+        n_words, dim = shape
         weighting, pooling = settings.get("weighting", "uniform"), settings.get("pooling", "mean")
-        weights = arrays.get("word_weights", np.ones((1, len(wv)), dtype=np.float32))  # format 1: plain means
+        weights = arrays.get("word_weights", np.ones((1, n_words), dtype=np.float32))  # format 1: plain means
         n_blocks = (weights.shape[0] if weights.ndim == 2 else 1) + (pooling == "mean_max")
-        width = wv.vector_size * n_blocks
+        width = dim * n_blocks
         scaler_mean, scaler_scale = arrays["scaler_mean"], arrays["scaler_scale"]
-        if coef.shape[1] != width or scaler_mean.shape != (width,) or weights.shape[1:] != (len(wv),):
-            raise ModelError(f"{directory}/{kind}.npz: arrays do not match {wv.vector_size}-dimensional vectors")
+        if coef.shape[1] != width or scaler_mean.shape != (width,) or weights.shape[1:] != (n_words,):
+            raise ModelError(f"{directory}/{kind}.npz: arrays do not match {dim}-dimensional vectors")
         prior_tokens, center = settings.get("prior_tokens", 0.0), arrays.get("center")
         valid_prior = isinstance(prior_tokens, int | float) and prior_tokens > 0
         if prior_tokens and (not valid_prior or getattr(center, "shape", None) != (width,)):
@@ -421,11 +434,23 @@ def _read_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> d
             ):
                 raise ModelError(f"{directory}/{kind}_phrases.json: not a list of word pairs per pass")
             phrases = Phrases.from_pairs(pairs)
+        foldable = pooling == "mean" and settings.get("normalize", False) is not True
+        folded = None
+        if foldable and f"{kind}_scorer.npz" in files:
+            folded = _read_folded(directory, kind, files, n_words, n_rows, n_blocks, with_center=bool(prior_tokens))
         spec.update(
-            wv=wv, weights=np.asarray(weights, dtype=np.float32).reshape(-1, len(wv)), weighting=weighting,
+            folded=folded, weights=np.asarray(weights, dtype=np.float32).reshape(-1, n_words), weighting=weighting,
             pooling=pooling, phrases=phrases, normalize=settings.get("normalize", False) is True,
             scaler_mean=scaler_mean, scaler_scale=scaler_scale, prior_tokens=float(prior_tokens or 0.0), center=center,
         )  # fmt: skip
+        # With the folded numbers, the vectors are read when first asked for (rebuilding the pipeline,
+        # explain, similar words); without them the scorer needs them now.
+        spec["wv"] = None
+        spec["read_vectors"] = lambda: _read_vectors(directory, n_words, dim)
+        if folded is None:
+            _vectors_of(spec)
+        elif not (directory / "vectors.bin").is_file():
+            raise ModelError(f"{directory}/vectors.bin: missing from the model directory")
         return spec
     vocabulary = _read_json(directory / f"{kind}_vocabulary.json")
     if not isinstance(vocabulary, list) or len(set(vocabulary)) != len(vocabulary):
@@ -465,6 +490,41 @@ def _read_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> d
     return spec
 
 
+def _read_vectors(directory: Path, n_words: int, dim: int) -> WordVectors:
+    wv = WordVectors.load_word2vec_format(directory / "vectors.bin", binary=True)
+    if (len(wv), wv.vector_size) != (n_words, dim):
+        raise ModelError(f"{directory}/vectors.bin: shape {len(wv)}x{wv.vector_size} differs from meta.json")
+    return wv
+
+
+def _vectors_of(spec: dict) -> WordVectors:
+    """An embeddings spec's word vectors, read from vectors.bin on first use."""
+    if spec["wv"] is None:
+        spec["wv"] = spec["read_vectors"]()
+    return spec["wv"]
+
+
+def _read_folded(directory: Path, kind: str, files: dict, n_words: int, n_rows: int, n_blocks: int, *, with_center):
+    """The lean scorer's stored numbers and words (format 4), checked against the pipeline they fold."""
+    path = directory / f"{kind}_scorer.npz"
+    arrays = _read_npz(path, files[f"{kind}_scorer.npz"])
+    expected = {"per_word": (n_words, n_blocks * n_rows), "sizes": (n_words, n_blocks), "constant": (n_rows,)}
+    if with_center:
+        expected["center_part"] = (n_rows,)
+    raw = arrays.get("words")
+    if any(arrays.get(name) is None or arrays[name].shape != shape for name, shape in expected.items()) or (
+        raw is None or raw.dtype != np.uint8 or raw.ndim != 1
+    ):
+        raise ModelError(f"{path}: arrays do not fit the pipeline's {n_words} words")
+    try:
+        words = raw.tobytes().decode("utf-8").split("\n")
+    except UnicodeDecodeError as error:
+        raise ModelError(f"{path}: damaged word list ({error})") from None
+    if len(words) != n_words:
+        raise ModelError(f"{path}: {len(words)} words, but vectors.bin holds {n_words}")
+    return {**{name: arrays[name] for name in expected}, "words": words}
+
+
 def _build_pipeline(spec: dict) -> Pipeline:
     """The scikit-learn pipeline a stored pipeline's arrays describe (``_read_pipeline`` checked them)."""
     from sklearn.linear_model import LogisticRegression
@@ -488,7 +548,7 @@ def _build_pipeline(spec: dict) -> Pipeline:
     if features == "embeddings":
         try:
             vectorizer = MeanEmbeddingVectorizer.from_arrays(
-                spec["wv"], spec["weights"], weighting=spec["weighting"], pooling=spec["pooling"],
+                _vectors_of(spec), spec["weights"], weighting=spec["weighting"], pooling=spec["pooling"],
                 phrases=spec["phrases"], normalize=spec["normalize"], prior_tokens=spec["prior_tokens"],
                 center=spec["center"],
             )  # fmt: skip
@@ -542,7 +602,7 @@ def _read_npz(path: Path, expected: dict) -> dict[str, np.ndarray]:
     for name, spec in expected.items():
         if name not in arrays or list(arrays[name].shape) != spec.get("shape"):
             raise ModelError(f"{path}: array {name!r} is missing or has the wrong shape")
-        if arrays[name].dtype.kind not in "fU":
+        if arrays[name].dtype.kind not in "fUu":
             raise ModelError(f"{path}: array {name!r} has unexpected type {arrays[name].dtype}")
         if arrays[name].dtype.kind == "f" and not np.isfinite(arrays[name]).all():
             raise ModelError(f"{path}: array {name!r} holds NaN or infinite values")

@@ -165,9 +165,9 @@ def test_a_stacked_model_saves_and_loads_with_identical_probabilities(stacked, y
     assert meta["format_version"] == FORMAT_VERSION and meta["pipelines"]["embeddings"]["weighting"] == "nbs+uniform"
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_older_model_still_loads_and_predicts_as_before(version):
-    """tests/data/model_v{1,2} were saved by earlier builds (formats 1, 2); their probabilities were recorded then."""
+    """tests/data/model_v{1,2,3} were saved by earlier builds (formats 1-3); their probabilities were recorded then."""
     from pathlib import Path
 
     folder = Path(__file__).parent / "data" / f"model_v{version}"

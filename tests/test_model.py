@@ -39,7 +39,8 @@ def test_save_then_load_gives_identical_probabilities(tmp_path, trained, yelp):
         np.testing.assert_allclose(loaded.predict_proba(yelp.texts, kind=kind), expected, rtol=0, atol=1e-6)
     assert loaded.meta["metrics"]["onehot"]["accuracy"] == trained.metrics["onehot"]["accuracy"]
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
-        "README.md", "embeddings.npz", "meta.json", "onehot.npz", "onehot_vocabulary.json", "vectors.bin",
+        "README.md", "embeddings.npz", "embeddings_scorer.npz", "meta.json", "onehot.npz", "onehot_vocabulary.json",
+        "vectors.bin",
     ]  # fmt: skip
 
 

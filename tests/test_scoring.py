@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,7 +123,7 @@ try:
     runpy.run_module("sentiment", run_name="__main__")
 except SystemExit as exit:
     assert not exit.code, exit.code
-heavy = ("sklearn", "pandas", "matplotlib", "scipy")
+heavy = ("sklearn", "pandas", "matplotlib", "scipy", "typer", "pydantic")
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} & set(heavy))), file=sys.stderr)
 """
 
@@ -134,9 +135,73 @@ def _imported_by(*args) -> list[str]:
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
-def test_predicting_a_few_texts_imports_no_sklearn_pandas_matplotlib_or_scipy(model_dir):
+def test_predicting_a_few_texts_imports_no_sklearn_pandas_matplotlib_scipy_or_typer(model_dir):
     assert _imported_by("predict", str(model_dir), "Great food, friendly staff") == []
-    assert _imported_by("predict", str(model_dir), "meh", "--json") == []
+    assert _imported_by("--debug", "predict", str(model_dir), "meh", "--json", "-q") == []
+    assert "typer" in _imported_by("predict", str(model_dir), "meh", "--text-column", "x")  # typer's usage error
+
+
+def _run_cli(*args) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sentiment", *args], capture_output=True, text=True, env=env,
+                          timeout=120)  # fmt: skip
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "table"])
+def test_the_fast_predict_path_prints_what_the_typer_command_prints(model_dir, as_json):
+    texts = ["Great food, friendly staff", "", "zzqx", "Café naïve — don’t go"]
+    flags = ["--json"] if as_json else []
+    fast = _run_cli("predict", str(model_dir), *texts, *flags)
+    typer_run = CliRunner().invoke(app, ["predict", str(model_dir), *texts, *flags])
+    assert fast.returncode == typer_run.exit_code == 0, fast.stderr
+    if as_json:
+        assert json.loads(fast.stdout) == json.loads(typer_run.stdout)
+    else:
+        assert fast.stdout.split() == typer_run.stdout.split()  # the same table (widths follow the terminal)
+
+
+def test_the_fast_predict_path_reports_a_bad_model_in_one_line(tmp_path):
+    done = _run_cli("predict", str(tmp_path / "missing"), "great")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "no model directory" in done.stderr
+
+
+def test_a_format_4_model_scores_from_its_folded_numbers_and_reads_vectors_only_when_asked(model_dir, tmp_path, yelp):
+    loaded = SentimentModel.load(model_dir)
+    proba = loaded.predict_proba(yelp.texts)
+    spec = loaded._specs["embeddings"]
+    assert spec["folded"] is not None and spec["wv"] is None  # scored without reading vectors.bin
+    assert loaded.word_vectors is not None and len(loaded.word_vectors) == len(spec["folded"]["words"])
+    # The same model without its stored numbers (as format 3 stored it) folds them from the vectors: bit-identical.
+    old = tmp_path / "old"
+    shutil.copytree(model_dir, old)
+    (old / "embeddings_scorer.npz").unlink()
+    meta = json.loads((old / "meta.json").read_text())
+    del meta["files"]["embeddings_scorer.npz"]
+    (old / "meta.json").write_text(json.dumps(meta))
+    np.testing.assert_array_equal(SentimentModel.load(old).predict_proba(yelp.texts), proba)
+    np.testing.assert_allclose(proba, loaded.pipelines["embeddings"].predict_proba(yelp.texts), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("damage", ["word_list", "per_word_shape", "vectors_missing"])
+def test_a_damaged_folded_scorer_is_refused_at_load(model_dir, tmp_path, damage):
+    broken = tmp_path / "m"
+    shutil.copytree(model_dir, broken)
+    if damage == "vectors_missing":
+        (broken / "vectors.bin").unlink()
+    else:
+        with np.load(broken / "embeddings_scorer.npz") as archive:
+            arrays = dict(archive)
+        if damage == "word_list":
+            arrays["words"] = np.frombuffer(b"one\ntwo", dtype=np.uint8)
+        else:
+            arrays["per_word"] = arrays["per_word"][:-1]
+        np.savez(broken / "embeddings_scorer.npz", **arrays)
+        meta = json.loads((broken / "meta.json").read_text())
+        meta["files"]["embeddings_scorer.npz"] = {name: {"shape": list(a.shape)} for name, a in arrays.items()}
+        (broken / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(SentimentError):
+        SentimentModel.load(broken)
 
 
 def test_a_stack_scores_without_sklearn_except_for_doc2vec(stacked_dir):

@@ -2,60 +2,45 @@
 
 Each command parses options, calls one library function, and prints: results
 on stdout (a rich table, or one JSON document with ``--json``), progress and
-errors on stderr. ``exits.py`` maps errors and interruptions to exit statuses,
-``options.py`` holds the shared option types (the word2vec group comes from
+errors on stderr. ``commands.py`` assembles the typer application; ``exits.py``
+maps errors and interruptions to exit statuses, ``options.py`` holds the
+shared option types (the word2vec group comes from
 ``sentiment/embeddings/params.py``), ``inputs.py`` reads DATA, ``console.py``
 prints and ``tables.py`` builds tables. No ML logic here; nothing below the
 command line imports it.
+
+``main`` sends ``sentiment predict MODEL TEXT...`` down ``fast_predict.py``'s
+typer-free path (building typer's parser costs more than scoring a text) and
+everything else to typer. ``app`` is imported on first use, so that path
+never loads typer.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
-
-import typer
-
-from sentiment.cli import (
-    compare,
-    datasets,
-    evaluate,
-    explain,
-    predict,
-    serve,
-    similar,
-    sweep,
-    train,
-    validate,
-    word2vec,
-)
-from sentiment.cli.exits import settings
 
 __all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="sentiment",
-    help="Train sentiment classifiers from review text: our NumPy SGNS word vectors vs a one-hot baseline.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False):
-    settings["debug"] = debug
-
-
-for command in (train.train, evaluate.evaluate, predict.predict, explain.explain, similar.similar,
-                validate.validate, compare.compare, sweep.sweep, word2vec.word2vec, serve.serve):  # fmt: skip
-    app.command()(command)
-app.add_typer(datasets.app, name="datasets")
 
 
 def main() -> None:
     """Console-script entry point."""
-    app(args=optional_values(sys.argv[1:]))
+    args = optional_values(sys.argv[1:])
+    from sentiment.cli import fast_predict
+
+    if (request := fast_predict.parse(args)) is not None:
+        fast_predict.run(request)
+        return
+    from sentiment.cli.commands import app
+
+    app(args=args)
+
+
+def __getattr__(name: str):
+    if name == "app":  # ``from sentiment.cli import app`` (tests, embedding the CLI) without importing typer here
+        from sentiment.cli.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def optional_values(args: list[str]) -> list[str]:

@@ -4,7 +4,9 @@ A ``SentimentError`` becomes one line on stderr and exit status 1; Ctrl-C exits
 130 and SIGTERM 143 after the library's cleanup (``finally`` blocks) has run;
 warnings meant for users become ``note:`` lines; typer's usage errors keep
 status 2 (typer raises them before the command runs). ``--debug`` lets the
-original traceback through. Printing results is ``console.py``'s job.
+original traceback through. Printing results is ``console.py``'s job. The exit is
+a plain ``SystemExit`` (typer lets it through), so ``fast_predict.py`` runs
+commands here without importing typer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import functools
 import signal
 import sys
 import warnings
-
-import typer
 
 from sentiment.cli.console import note
 from sentiment.errors import SentimentError
@@ -69,13 +69,13 @@ def handle_errors(command):
                 raise
             line = " ".join(str(error).split())  # one line, never wrapped, even if a cause spans several
             sys.stderr.write(f"error: {line}\n")
-            raise typer.Exit(1) from None
+            raise SystemExit(1) from None
         except _Terminated:
             sys.stderr.write("terminated: unfinished work was dropped; existing files are as they were\n")
-            raise typer.Exit(143) from None
+            raise SystemExit(143) from None
         except KeyboardInterrupt:
             sys.stderr.write("interrupted: unfinished work was dropped; existing files are as they were\n")
-            raise typer.Exit(130) from None
+            raise SystemExit(130) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
 

@@ -4,7 +4,8 @@
 a glob; ``--dask [ADDRESS]`` scores them on a Dask cluster
 (``sentiment/scoring/cluster.py``), otherwise they are scored in this process
 (``sentiment/scoring/tables.py``). Labelling a few TEXTs imports neither
-scikit-learn nor pandas: the model scores with NumPy.
+scikit-learn nor pandas: the model scores with NumPy (``fast_predict.py``, which
+also runs that case without typer).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Annotated
 
 import typer
 
-from sentiment.cli.console import note, print_json, say, stdout
+from sentiment.cli.console import note, print_json, say
 from sentiment.cli.exits import handle_errors
+from sentiment.cli.fast_predict import label_texts
 from sentiment.cli.options import AsJson, Quiet, TextColumn
 from sentiment.progress import Progress
 
@@ -68,25 +70,17 @@ def predict(
         )  # fmt: skip
         _report(summary, output_file, as_json)
         return
+    if input_file is None:
+        label_texts(model, texts, as_json)
+        return
     from sentiment.model import SentimentModel
+    from sentiment.scoring.tables import predict_table
 
-    loaded = SentimentModel.load(model)
-    if input_file is not None:
-        from sentiment.scoring.tables import predict_table
-
-        summary = predict_table(
-            loaded, input_file, output_file, text_column=text_column, overwrite=overwrite, progress=progress
-        )
-        _report(summary, output_file, as_json)
-        return
-    from sentiment.cli.tables import predictions_table
-    from sentiment.predict import predict_texts
-
-    predictions = predict_texts(loaded, texts)
-    if as_json:
-        print_json({"predictions": predictions})
-        return
-    stdout().print(predictions_table(predictions))
+    summary = predict_table(
+        SentimentModel.load(model), input_file, output_file, text_column=text_column, overwrite=overwrite,
+        progress=progress,
+    )  # fmt: skip
+    _report(summary, output_file, as_json)
 
 
 def _report(summary: dict, output_file: str, as_json: bool) -> None:

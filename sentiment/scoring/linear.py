@@ -13,7 +13,10 @@ logistic function of the decision for two classes, the softmax for more).
   ``C``: no tokens x dimensions and no documents x dimensions array is built.
   With ``prior_tokens=k`` the features are ``s f + (1 - s) center`` for
   ``s = n / (n + k)`` and ``n`` known words, so the decision is ``s`` times
-  the sums plus ``(1 - s)`` times the center's (folded once).
+  the sums plus ``(1 - s)`` times the center's (folded once). Model
+  directories of format 4 store these folded numbers and the words
+  (``embeddings_scorer.npz``), so a one-text ``sentiment predict`` reads a
+  few hundred kilobytes instead of the vectors.
   With max pooling or unit-length blocks the features are computed as the
   vectorizer computes them (``features/pooling.py``, SciPy's sparse
   product), then standardised. SciPy is imported only then.
@@ -33,7 +36,7 @@ import numpy as np
 
 from sentiment.tokenize import known_ids, tokenize
 
-__all__ = ["EmbeddingsScorer", "NgramScorer", "linear_proba", "make_scorer"]
+__all__ = ["EmbeddingsScorer", "NgramScorer", "fold_mean_embeddings", "linear_proba", "make_scorer"]
 
 # Texts tokenized at a time: their token lists (Python strings, about 14 MB per 1,000 IMDB reviews) are what
 # scoring holds beyond the model, so a caller's chunk of 5,000 is scored in slices of this many.
@@ -66,39 +69,73 @@ def linear_proba(decision: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def fold_mean_embeddings(
+    vectors: np.ndarray, weights: np.ndarray, coef, intercept, scaler_mean, scaler_scale, center=None
+) -> dict[str, np.ndarray]:
+    """What a plain weighted-mean embeddings pipeline (``pooling="mean"``, no ``normalize``) reduces to.
+
+    ``per_word`` (vocabulary x blocks * rows): ``a_b(w) v(w) . (coef_b / scale_b)``; ``sizes``
+    (vocabulary x blocks): ``|a_b(w)|``, what each block's weighted mean divides by; ``constant``: the
+    intercept less the standardising's shift; ``center_part`` (with ``center``, for ``prior_tokens``): the
+    center's share of the decision. The model directory stores these (format 4) so that scoring never reads
+    the vectors; ``EmbeddingsScorer`` folds them itself for older models.
+    """
+    coef = np.asarray(coef, dtype=np.float64)
+    scaled = coef / np.asarray(scaler_scale, dtype=np.float64)  # (classes or 1) x features
+    dim = vectors.shape[1]
+    # einsum sums the float32 vectors times float64 coefficients in float64 without a float64 copy of
+    # the vectors (a matmul would make one: a tenth of a second for 300 dimensions).
+    blocks = [
+        block_weights.astype(np.float64)[:, None] * np.einsum("vd,kd->vk", vectors, scaled[:, b * dim : (b + 1) * dim])
+        for b, block_weights in enumerate(weights)
+    ]  # each vocabulary x (classes or 1)
+    folded = {
+        "per_word": np.hstack(blocks),
+        "sizes": np.ascontiguousarray(np.abs(weights.astype(np.float64)).T),
+        "constant": np.asarray(intercept, dtype=np.float64) - scaled @ np.asarray(scaler_mean, dtype=np.float64),
+    }
+    if center is not None:
+        folded["center_part"] = scaled @ np.asarray(center, dtype=np.float64)
+    return folded
+
+
 class EmbeddingsScorer:
-    """Weighted (and pooled) mean word vectors -> standardised -> logistic regression, as arithmetic."""
+    """Weighted (and pooled) mean word vectors -> standardised -> logistic regression, as arithmetic.
+
+    A format-4 model stores the folded numbers (``spec["folded"]``, see
+    ``fold_mean_embeddings``) beside its vectors, so scoring it never reads
+    ``vectors.bin``; for older models they are folded here from ``spec["wv"]``.
+    """
 
     def __init__(self, spec: dict):
         self.classes_ = spec["classes"]
-        self.wv, self.phrases = spec["wv"], spec["phrases"]
-        self.vocabulary = self.wv.key_to_index
+        self.phrases = spec["phrases"]
         self.weights, self.pooling, self.normalize = spec["weights"], spec["pooling"], spec["normalize"]
-        coef = np.asarray(spec["coef"], dtype=np.float64)
-        intercept = np.asarray(spec["intercept"], dtype=np.float64)
-        mean = np.asarray(spec["scaler_mean"], dtype=np.float64)
-        scale = np.asarray(spec["scaler_scale"], dtype=np.float64)
         self.prior_tokens = float(spec.get("prior_tokens") or 0.0)
-        self.center = None if spec.get("center") is None else np.asarray(spec["center"], dtype=np.float64)
         self.folded = self.pooling == "mean" and not self.normalize
-        if self.folded:
-            scaled = coef / scale  # (classes or 1) x features
-            self.constant = intercept - scaled @ mean
-            # What the center contributes to the decision: a review keeps (1 - s) of it under prior_tokens.
-            self.center_part = scaled @ self.center if self.prior_tokens else None
-            dim, vectors = self.wv.vector_size, self.wv.vectors
-            # einsum sums the float32 vectors times float64 coefficients in float64 without a float64 copy of
-            # the vectors (a matmul would make one: a tenth of a second for 300 dimensions).
-            blocks = [
-                weights.astype(np.float64)[:, None]
-                * np.einsum("vd,kd->vk", vectors, scaled[:, b * dim : (b + 1) * dim])
-                for b, weights in enumerate(self.weights)
-            ]  # each vocabulary x (classes or 1)
-            self.per_word = np.hstack(blocks)
-            self.sizes = np.abs(self.weights.astype(np.float64)).T  # vocabulary x blocks
-            self.rows = coef.shape[0]
+        coef = np.asarray(spec["coef"], dtype=np.float64)
+        self.rows = coef.shape[0]
+        if self.folded and spec.get("folded") is not None:
+            arrays = spec["folded"]
+            self.vocabulary = {word: i for i, word in enumerate(arrays["words"])}
         else:
-            self.coef, self.intercept, self.mean, self.scale = coef, intercept, mean, scale
+            self.wv = spec["wv"]
+            self.vocabulary = self.wv.key_to_index
+            arrays = spec
+        center = None if spec.get("center") is None else np.asarray(spec["center"], dtype=np.float64)
+        if self.folded:
+            if arrays is spec:
+                arrays = fold_mean_embeddings(
+                    self.wv.vectors, self.weights, coef, spec["intercept"], spec["scaler_mean"],
+                    spec["scaler_scale"], center if self.prior_tokens else None,
+                )  # fmt: skip
+            self.per_word, self.sizes = arrays["per_word"], arrays["sizes"]
+            self.constant, self.center_part = arrays["constant"], arrays.get("center_part")
+        else:
+            self.coef, self.center = coef, center
+            self.intercept = np.asarray(spec["intercept"], dtype=np.float64)
+            self.mean = np.asarray(spec["scaler_mean"], dtype=np.float64)
+            self.scale = np.asarray(spec["scaler_scale"], dtype=np.float64)
 
     def tokens(self, texts: list[str]) -> list[list[str]]:
         tokens = list(map(tokenize, texts))
