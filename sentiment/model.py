@@ -14,6 +14,8 @@ run code:
     embeddings.npz          scaler mean/scale, classifier coef/intercept/classes
     onehot_vocabulary.json  bag-of-words columns, in order (onehot)
     onehot.npz              classifier coef/intercept/classes
+    embeddings_scorer.npz   (format 4) the lean scorer's folded per-word numbers and the words, so that
+                            scoring reads neither vectors.bin nor builds anything from it
 
 Arrays are read with ``allow_pickle=False`` and checked against the shapes in
 meta.json. A loaded model scores with the lean NumPy scorers of
