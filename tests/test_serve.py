@@ -7,12 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from helpers import wait_until_ready
+from helpers import as_at_a_terminal, interrupt, wait_until_ready
 from typer.testing import CliRunner
 
 from sentiment import SentimentModel, load_reviews, train
@@ -286,25 +287,98 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_two_workers_each_load_the_model_and_check_the_key(model_dir):
+def _listening_sockets(port: int) -> int:
+    """Sockets in LISTEN state on ``port`` (``/proc/net/tcp``: state 0A)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                count += fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+    return count
+
+
+def _children(pid: int) -> dict[int, float]:
+    """Live worker processes of the server ``pid`` (not multiprocessing's resource tracker) and their CPU seconds."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if b"resource_tracker" in cmdline.read():
+                    continue
+        except (OSError, ValueError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _wait_for(condition, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _start_two_workers(model_dir, **popen) -> tuple[subprocess.Popen, int, str]:
     port = _free_port()
     env = {**os.environ, "SENTIMENT_TEST_KEY": KEY}
     command = [sys.executable, "-m", "sentiment", "serve", str(model_dir), "--port", str(port), "--workers", "2",
                "--api-key-env", "SENTIMENT_TEST_KEY", "--no-access-log"]  # fmt: skip
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_ready(base, server)
+    # Each worker listens on its own socket (SO_REUSEPORT): two listening sockets once both are up.
+    _wait_for(lambda: _listening_sockets(port) == 2 or server.poll() is not None, "both workers to listen")
+    assert server.poll() is None, server.communicate(timeout=10)[1][-2000:]
+    return server, port, base
+
+
+@pytest.mark.slow
+def test_two_workers_share_keep_alive_clients_check_the_key_and_replace_a_dead_worker(model_dir):
+    server, port, base = _start_two_workers(model_dir)
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_ready(base, server)
         assert httpx.post(f"{base}/v1/predict", json={"texts": ["good"]}).status_code == 401
-        headers = {"X-API-Key": KEY}
-        for _ in range(10):  # spread over both workers
-            response = httpx.post(f"{base}/v1/predict", json={"texts": ["good food"]}, headers=headers)
-            assert response.status_code == 200 and response.json()["predictions"][0]["label"]
+        workers = _children(server.pid)
+        assert len(workers) == 2
+        # 16 clients, each keeping its own connection: the kernel spreads the connections over both workers'
+        # sockets (with one shared socket, one worker took every connection of a burst).
+        clients = [httpx.Client(base_url=base, headers={"X-API-Key": KEY}) for _ in range(16)]
+        try:
+            for _ in range(10):
+                for client in clients:
+                    response = client.post("/v1/predict", json={"texts": ["good food " * 200]})
+                    assert response.status_code == 200 and response.json()["predictions"][0]["label"]
+        finally:
+            for client in clients:
+                client.close()
+        used = {pid: seconds - workers[pid] for pid, seconds in _children(server.pid).items() if pid in workers}
+        assert len(used) == 2 and all(seconds > 0 for seconds in used.values()), used
+        # A worker that dies is replaced, and the service keeps answering.
+        victim = next(iter(workers))
+        os.kill(victim, signal.SIGKILL)
+        _wait_for(lambda: victim not in _children(server.pid) and len(_children(server.pid)) == 2, "a replacement")
+        _wait_for(lambda: _listening_sockets(port) == 2, "the replacement to listen")
+        response = httpx.post(f"{base}/v1/predict", json={"texts": ["good food"]}, headers={"X-API-Key": KEY})
+        assert response.status_code == 200
+        workers = _children(server.pid)
     finally:
-        server.send_signal(signal.SIGTERM)
-        _, stderr = server.communicate(timeout=30)
+        stderr = interrupt(server, signal.SIGTERM)
+    assert server.returncode == 0, stderr
     assert KEY not in stderr and "Traceback" not in stderr
+    assert "starting another" in stderr and "with 2 worker processes" in stderr
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in workers) and _listening_sockets(port) == 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_worker(model_dir):
+    server, port, _ = _start_two_workers(model_dir, preexec_fn=as_at_a_terminal)
+    workers = _children(server.pid)
+    stderr = interrupt(server, signal.SIGINT)
+    assert server.returncode == 0 and "Traceback" not in stderr, stderr
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in workers) and _listening_sockets(port) == 0
 
 
 def test_concurrent_small_requests_are_batched_with_the_same_answers(model):
@@ -329,3 +403,17 @@ def test_concurrent_small_requests_are_batched_with_the_same_answers(model):
             assert (got["label"], got["note"]) == (expected["label"], expected["note"])
             assert got["probability"] == pytest.approx(expected["probability"], abs=1e-6)
             assert (got.get("baseline") or {}).get("label") == (expected.get("baseline") or {}).get("label")
+
+
+def test_every_answer_says_the_server_time_in_server_timing(client, keyed):
+    import re
+
+    answers = [
+        client.post("/v1/predict", json={"texts": ["great food"]}),
+        client.get("/healthz"),
+        client.post("/v1/predict", content=b"{", headers={"Content-Type": "application/json"}),  # 422
+        keyed.post("/v1/predict", json={"texts": ["great food"]}),  # 401, answered by the guard
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 422, 401]
+    for answer in answers:
+        assert re.fullmatch(r"app;dur=\d+\.\d\d", answer.headers["server-timing"]), answer.headers

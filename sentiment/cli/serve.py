@@ -59,6 +59,16 @@ def serve(
         uvicorn.run(create_app(loaded, api_key=api_key), **options)
         return
     del loaded  # each worker process loads its own copy
+    from sentiment.serve import workers as worker_processes
+
+    if worker_processes.supported():  # one socket per worker: keep-alive clients spread over every worker
+        settings = worker_processes.WorkerSettings(
+            model=str(model.resolve()), host=host, port=port, api_key_env=api_key_env, access_log=access_log
+        )
+        status = worker_processes.run_workers(settings, workers)
+        if status:
+            raise SystemExit(status)
+        return
     os.environ[ENV_MODEL] = str(model.resolve())
     os.environ.pop(ENV_KEY_NAME, None)
     if api_key_env is not None:

@@ -13,7 +13,8 @@ body, 413 beyond ``MAX_TEXTS`` texts or ``MAX_BODY_BYTES`` bytes, 401 on
 or ``X-API-Key: KEY``, compared in constant time). ``/healthz``, ``/readyz``,
 the page and ``/docs`` stay open: they tell nothing about the model or the texts.
 An unexpected failure is a 500 with a generic message; its traceback goes to
-the server's log, never to the client.
+the server's log, never to the client. Every answer carries ``Server-Timing:
+app;dur=MS``, the server's own time on the request.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hmac
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +55,10 @@ __all__ = ["ENV_KEY_NAME", "ENV_MODEL", "app_from_environment", "create_app"]
 ENV_MODEL = "SENTIMENT_SERVE_MODEL"
 ENV_KEY_NAME = "SENTIMENT_SERVE_API_KEY_ENV"
 STATIC = Path(__file__).parent / "static"
-INLINE_CHARS = 16_384  # requests with more text than this are computed in the thread pool
+# Requests with more text than this (about 200 IMDB reviews, ~12 ms of scoring) are computed in the thread pool,
+# so that one big request does not hold up the others' I/O; smaller ones on the event loop, merged by _Batcher.
+# Batches of 32 reviews (~42,000 characters) in the thread pool served 6,600 reviews/s, inline 11,300 (8 clients).
+INLINE_CHARS = 262_144
 _ERRORS = {status: {"model": ErrorBody} for status in (401, 413, 422)}
 _log = logging.getLogger("sentiment.serve")
 
@@ -85,6 +90,7 @@ class _Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        send = _with_server_timing(send)
         headers = dict(scope["headers"])
         if self.key is not None and scope["path"].startswith("/v1/") and not self._authorised(headers):
             response = _error(
@@ -111,6 +117,20 @@ class _Guard:
             if size > self.max_bytes:
                 return await too_big(scope, receive, send)
         return await self.app(scope, _replay([{"type": "http.request", "body": b"".join(chunks)}], receive), send)
+
+
+def _with_server_timing(send):
+    """``send`` that adds ``Server-Timing: app;dur=MS`` to the response: the server's own time on the request,
+    from its arrival to its answer, so a client (or a browser's devtools) can tell it from network and queueing."""
+    began = time.perf_counter()
+
+    async def timed_send(message):
+        if message["type"] == "http.response.start":
+            duration = f"app;dur={(time.perf_counter() - began) * 1000:.2f}".encode()
+            message = {**message, "headers": [*message.get("headers", []), (b"server-timing", duration)]}
+        await send(message)
+
+    return timed_send
 
 
 def _replay(messages: list[dict], then=None):
