@@ -11,6 +11,7 @@ hold vectors (``word2vec.py`` and ``vectors.py`` do).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -60,7 +61,7 @@ def build_vocab(
     counts for rare words. Ties in frequency keep first-seen order, as gensim's.
     ``progress`` is called with the number of tokens in each sentence counted.
     """
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     total_words = 0
     corpus_count = 0
     longest = 0
@@ -68,8 +69,7 @@ def build_vocab(
     for sentence in sentences:
         if isinstance(sentence, str):
             raise TrainingError("each sentence must be a list of tokens, not a string")
-        for word in sentence:
-            counts[word] = counts.get(word, 0) + 1
+        counts.update(sentence)  # a loop in C (twice as fast as one in Python); new words in first-seen order
         total_words += len(sentence)
         corpus_count += 1
         longest = max(longest, len(sentence))

@@ -68,6 +68,7 @@ from sentiment.embeddings.processes import (
     HeldInterruptions,
     drain,
     prepare_worker,
+    release_free_heap,
     shared_copy,
     shared_zeros,
     worker_peak_bytes,
@@ -98,10 +99,22 @@ _CACHE_BYTES = 256 * 2**20
 # Blocks waiting for a worker, per worker: enough to keep every worker busy, little memory.
 _QUEUED_BLOCKS_PER_WORKER = 4
 # Blocks sent to a worker process in one message.
-_BLOCKS_PER_MESSAGE = 4
+_BLOCKS_PER_MESSAGE = 16
 # How workers > 1 run: forked processes over weights in shared memory where the platform forks (no GIL to
 # share; see docs/trainer.md for the measurements), else threads.
 PARALLELISM = "processes" if "fork" in multiprocessing.get_all_start_methods() else "threads"
+
+
+class _WordIds(dict):
+    """Word -> index, and ``unknown`` for any other word: ``map(ids.__getitem__, sentence)`` encodes a sentence
+    in C (a fifth faster than a comprehension calling ``dict.get`` with a default)."""
+
+    def __init__(self, key_to_index: dict[str, int], unknown: int):
+        super().__init__(key_to_index)
+        self.unknown = unknown
+
+    def __missing__(self, word: str) -> int:
+        return self.unknown
 
 
 class _Diverged(Exception):
@@ -445,6 +458,7 @@ class Word2Vec(BaseEstimator):
         """
         from threadpoolctl import threadpool_limits
 
+        self._encode_before_forking(sentences, vocab)
         context = multiprocessing.get_context("fork")
         jobs = context.Queue(maxsize=_QUEUED_BLOCKS_PER_WORKER * self.workers)
         finished = context.Queue()
@@ -500,7 +514,10 @@ class Word2Vec(BaseEstimator):
         ):
             completed = False
             try:
-                gc.freeze()  # the workers' collector leaves inherited objects alone: their pages stay shared
+                # The workers' collector leaves inherited objects alone, and the free heap goes back to the system
+                # first (rather than workers copying its pages as they allocate): their pages stay shared.
+                release_free_heap()
+                gc.freeze()
                 try:
                     with warnings.catch_warnings():  # Python 3.12+ warns on fork with threads; the workers use none
                         warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
@@ -577,13 +594,18 @@ class Word2Vec(BaseEstimator):
         that is about 950 tokens, and 3,000 diverged in our runs. Adagrad and
         Adam scale each row's summed gradient to about ``lr`` per weight
         whatever the number of pairs behind it, so for them the budget does
-        not shrink with the learning rate.
+        not shrink with the learning rate. With ``workers`` > 1 that many
+        blocks are trained at once from the same weights, so a row's stale
+        steps add up over them: each block gets its share of the budget (with
+        the whole budget, two workers diverged in every run on IMDB and
+        started again with half-size blocks after a few seconds).
         """
         kept = vocab.counts * self._keep_probability
         p_top = float(kept.max() / kept.sum())
         q_top = float(noise_distribution(vocab.counts, self.ns_exponent).max())
         steps_per_token = (self.window_ + 1) * (2 * p_top + self.negative * q_top)
         budget = _STALE_STEPS_PER_BLOCK * (min(1.0, 0.025 / self.alpha_) if self.optimizer == "sgd" else 1.0)
+        budget /= max(1, self.workers)
         return int(np.clip(budget / steps_per_token, _MIN_BLOCK_WORDS, self.batch_words))
 
     def _diverged(self, loss: float) -> None:
@@ -644,7 +666,9 @@ class Word2Vec(BaseEstimator):
             "(word2vec's usual values: negative 5-20, window 5-10)"
         )
 
-    def _encoded_chunks(self, sentences: Iterable[list[str]], vocab: Vocabulary) -> Iterator[_Chunk]:
+    def _encoded_chunks(
+        self, sentences: Iterable[list[str]], vocab: Vocabulary, *, keep_all: bool = False
+    ) -> Iterator[_Chunk]:
         """Word indices (``len(vocab)`` for words out of vocabulary) of runs of whole sentences.
 
         An in-memory corpus (list or tuple), or one that says it is
@@ -653,29 +677,31 @@ class Word2Vec(BaseEstimator):
         bytes a token, far less than its token lists), while it stays under
         ``_CACHE_BYTES`` and more than one epoch is left; any other iterable,
         or one bigger than that, is re-read and re-encoded each epoch, so
-        memory stays bounded by one chunk.
+        memory stays bounded by one chunk. ``keep_all`` keeps it whatever its
+        size and the epochs left (``_encode_before_forking``).
         """
         cache = getattr(self, "_chunk_cache", None)
         if cache is not None:
             yield from cache
             return
-        keep = (isinstance(sentences, list | tuple) or getattr(sentences, "cacheable", False)) and self.epochs > 1
+        cacheable = isinstance(sentences, list | tuple) or getattr(sentences, "cacheable", False)
+        keep = keep_all or (cacheable and self.epochs > 1)
         chunks = [] if keep else None
         cached_bytes = 0
-        lookup = vocab.key_to_index.get
         unknown = len(vocab)
+        lookup = _WordIds(vocab.key_to_index, unknown).__getitem__
         dtype = np.uint16 if unknown <= np.iinfo(np.uint16).max else np.int32
         ids: list[int] = []
         lengths: list[int] = []
         for sentence in sentences:
-            ids.extend([lookup(word, unknown) for word in sentence])
+            ids.extend(map(lookup, sentence))
             lengths.append(len(sentence))
             if len(ids) >= _CHUNK_WORDS:
                 chunk = _Chunk(np.array(ids, dtype=dtype), np.array(lengths, dtype=np.int64))
                 if keep:
                     chunks.append(chunk)
                     cached_bytes += chunk.ids.nbytes + chunk.lengths.nbytes
-                    if cached_bytes > _CACHE_BYTES:
+                    if cached_bytes > _CACHE_BYTES and not keep_all:
                         keep, chunks = False, None  # too big to keep: stream every epoch
                 yield chunk
                 ids, lengths = [], []
@@ -686,6 +712,19 @@ class Word2Vec(BaseEstimator):
             yield chunk
         if keep:
             self._chunk_cache = chunks
+
+    def _encode_before_forking(self, sentences: Iterable[list[str]], vocab: Vocabulary) -> None:
+        """Encode token lists held in memory once, before worker processes are forked.
+
+        Encoding reads every token, which writes its reference count: done
+        while forked workers run, each page of token lists they share would be
+        copied (4.7M tokens: 300 MB more, measured). Encoded first, the
+        workers and this process only read the encoded arrays. Corpora read
+        from disk make new token lists each pass and are encoded as they come.
+        """
+        if getattr(self, "_chunk_cache", None) is None and isinstance(sentences, list | tuple):
+            for _ in self._encoded_chunks(sentences, vocab, keep_all=True):
+                pass
 
     def _blocks(self, sentences: Iterable[list[str]], vocab: Vocabulary, rng) -> Iterator[_Block]:
         """Subsampled blocks of whole sentences, about ``block_words_`` kept tokens each."""

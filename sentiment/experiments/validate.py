@@ -3,10 +3,9 @@
 Both train with the same number of worker threads (``params["workers"]``);
 the scaling table adds the words/s of both at 1, 2, 4, ... workers up to that
 number, measured in the same run, one after the other. Each trainer runs in
-a forked child process so that its wall time and its peak memory (the rise
+a fresh child process so that its wall time and its peak memory (the rise
 of the child's peak resident set over its size at the start, Linux
-``/proc``, plus the peaks of our worker processes beyond the memory they
-share with it) are its own; both see the same token lists and the same
+``/proc``, plus the private memory of our worker processes) are its own; both see the same token lists and the same
 hyperparameters (gensim: ``sg=1, hs=0``). Quality is measured on the same
 yardsticks for both: Google analogies (30,000 most frequent words), WS-353 and
 SimLex-999 Spearman, neighbour overlap@10 between the two models over the most
@@ -17,6 +16,7 @@ on a labelled set. Printing is ``report.py``'s job.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
 import traceback
@@ -24,7 +24,7 @@ import traceback
 import numpy as np
 
 from sentiment.embeddings.intrinsic import analogy_accuracy, gensim_test_file, word_pair_spearman
-from sentiment.embeddings.processes import status_kib
+from sentiment.embeddings.processes import release_free_heap, status_kib
 from sentiment.embeddings.sgns import NOISE_GROUP, block_gradients, noise_pool_size
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.embeddings.vocab import noise_distribution
@@ -43,31 +43,17 @@ __all__ = [
 
 
 def _in_child(job, args) -> dict:
-    """Run ``job(*args)`` in a forked process; return its result plus seconds and peak memory."""
+    """Run ``job(*args)`` in a fresh interpreter; return its result plus seconds and peak memory.
 
-    def target(pipe):
-        try:
-            with open("/proc/self/clear_refs", "w") as clear:
-                clear.write("5")  # reset the peak-RSS counter to the current size
-        except OSError:
-            pass
-        start_rss = status_kib("VmRSS")
-        started = time.perf_counter()
-        try:
-            result = job(*args)
-            result["seconds"] = time.perf_counter() - started
-            # plus what worker processes of its own held beyond the memory they share with it
-            extra = result.pop("worker_peak_bytes", 0) / 2**20
-            result["peak_memory_mib"] = (status_kib("VmHWM") - start_rss) / 1024 + extra
-            pipe.send(result)
-        except BaseException as error:  # sent to the parent, which raises it
-            pipe.send({"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()})
-        finally:
-            pipe.close()
-
-    context = multiprocessing.get_context("fork")
+    Spawned, not forked: a forked child would inherit this process's heap,
+    whose free space (left by the runs before it) it could fill without its
+    resident size rising, so the same trainer would measure differently
+    depending on what ran earlier. A fresh interpreter receives ``args``
+    (the token lists) and starts from the same state for every trainer.
+    """
+    context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=target, args=(send,))
+    process = context.Process(target=_measured, args=(job, args, send))
     process.start()
     send.close()
     try:
@@ -78,6 +64,37 @@ def _in_child(job, args) -> dict:
     if "error" in result:
         raise TrainingError(f"{job.__name__} failed: {result['error']}")
     return result
+
+
+def _measured(job, args, pipe) -> None:
+    """In the child: time ``job(*args)`` and measure its peak memory (see ``_in_child``), send the result."""
+    try:
+        # Both trainers' libraries are loaded before the start mark, whichever runs: the peak is training's
+        # own, not that of importing scikit-learn or gensim (tens of MB each, and whichever the caller had
+        # imported already would otherwise be free).
+        import gensim.models  # noqa: F401
+
+        import sentiment.embeddings.word2vec  # noqa: F401
+
+        gc.collect()
+        release_free_heap()
+        try:
+            with open("/proc/self/clear_refs", "w") as clear:
+                clear.write("5")  # reset the peak-RSS counter to the current size
+        except OSError:
+            pass
+        start_rss = status_kib("VmRSS")
+        started = time.perf_counter()
+        result = job(*args)
+        result["seconds"] = time.perf_counter() - started
+        # plus the private memory of worker processes of its own (the weights they share are counted here)
+        extra = result.pop("worker_peak_bytes", 0) / 2**20
+        result["peak_memory_mib"] = (status_kib("VmHWM") - start_rss) / 1024 + extra
+        pipe.send(result)
+    except BaseException as error:  # sent to the parent, which raises it
+        pipe.send({"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()})
+    finally:
+        pipe.close()
 
 
 def _train_ours(sentences, params):
