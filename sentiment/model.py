@@ -64,7 +64,7 @@ __all__ = ["FORMAT_VERSION", "SentimentModel"]
 # 2: weighted/pooled embeddings, NB n-grams, stacks; "pipelines" in meta.json.
 # 3: embeddings may pull short reviews towards the average training review ("prior_tokens", "center").
 # 4: plain weighted-mean embeddings also store their lean scorer's folded numbers and words ("{kind}_scorer.npz"),
-#    so scoring reads a few hundred kilobytes and vectors.bin only when the vectors themselves are asked for.
+#    so scoring reads about 2 MB (IMDB) and vectors.bin only when the vectors themselves are asked for.
 FORMAT_VERSION = 4
 READABLE_FORMATS = (1, 2, 3, 4)
 STACK = "stack"  # the primary "pipeline" of a stacked model: a weighted vote of its component pipelines
@@ -451,8 +451,8 @@ def _read_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> d
         spec["read_vectors"] = lambda: _read_vectors(directory, n_words, dim)
         if folded is None:
             _vectors_of(spec)
-        elif not (directory / "vectors.bin").is_file():
-            raise ModelError(f"{directory}/vectors.bin: missing from the model directory")
+        else:
+            _check_vectors_header(directory / "vectors.bin", n_words, dim)
         return spec
     vocabulary = _read_json(directory / f"{kind}_vocabulary.json")
     if not isinstance(vocabulary, list) or len(set(vocabulary)) != len(vocabulary):
@@ -500,10 +500,30 @@ def _read_vectors(directory: Path, n_words: int, dim: int) -> WordVectors:
 
 
 def _vectors_of(spec: dict) -> WordVectors:
-    """An embeddings spec's word vectors, read from vectors.bin on first use."""
+    """An embeddings spec's word vectors, read from vectors.bin on first use (and checked against the scorer's
+    words: the directory may have been replaced by another model since it was loaded)."""
     if spec["wv"] is None:
-        spec["wv"] = spec["read_vectors"]()
+        wv = spec["read_vectors"]()
+        if spec.get("folded") is not None and wv.index_to_key != spec["folded"]["words"]:
+            raise ModelError("vectors.bin does not hold the words the model was loaded with (was it replaced?)")
+        spec["wv"] = wv
     return spec["wv"]
+
+
+def _check_vectors_header(path: Path, n_words: int, dim: int) -> None:
+    """vectors.bin's header and size, checked without reading the vectors (format 4 reads them when needed)."""
+    try:
+        with open(path, "rb") as stream:
+            header = stream.readline(100)
+            size = os.fstat(stream.fileno()).st_size
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing from the model directory") from None
+    except OSError as error:
+        raise ModelError(f"{path}: unreadable ({error.strerror or error})") from None
+    if header.split() != [str(n_words).encode(), str(dim).encode()]:
+        raise ModelError(f"{path}: header {header[:40]!r} does not match meta.json ({n_words} x {dim})")
+    if size < len(header) + n_words * (dim * 4 + 2):  # each row: a word, a space, the floats
+        raise ModelError(f"{path}: truncated ({size:,} bytes for {n_words:,} vectors of {dim})")
 
 
 def _read_folded(directory: Path, kind: str, files: dict, n_words: int, n_rows: int, n_blocks: int, *, with_center):
@@ -522,8 +542,8 @@ def _read_folded(directory: Path, kind: str, files: dict, n_words: int, n_rows: 
         words = raw.tobytes().decode("utf-8").split("\n")
     except UnicodeDecodeError as error:
         raise ModelError(f"{path}: damaged word list ({error})") from None
-    if len(words) != n_words:
-        raise ModelError(f"{path}: {len(words)} words, but vectors.bin holds {n_words}")
+    if len(words) != n_words or len(set(words)) != n_words:
+        raise ModelError(f"{path}: not {n_words} distinct words, as vectors.bin holds")
     return {**{name: arrays[name] for name in expected}, "words": words}
 
 

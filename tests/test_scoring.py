@@ -138,7 +138,7 @@ def _imported_by(*args) -> list[str]:
 def test_predicting_a_few_texts_imports_no_sklearn_pandas_matplotlib_scipy_or_typer(model_dir):
     assert _imported_by("predict", str(model_dir), "Great food, friendly staff") == []
     assert _imported_by("--debug", "predict", str(model_dir), "meh", "--json", "-q") == []
-    assert "typer" in _imported_by("predict", str(model_dir), "meh", "--text-column", "x")  # typer's usage error
+    assert "typer" in _imported_by("predict", str(model_dir), "meh", "--text-column", "x")  # other options: typer
 
 
 def _run_cli(*args) -> subprocess.CompletedProcess:
@@ -183,17 +183,23 @@ def test_a_format_4_model_scores_from_its_folded_numbers_and_reads_vectors_only_
     np.testing.assert_allclose(proba, loaded.pipelines["embeddings"].predict_proba(yelp.texts), rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("damage", ["word_list", "per_word_shape", "vectors_missing"])
+@pytest.mark.parametrize("damage", ["word_list", "repeated_word", "per_word_shape", "vectors_missing", "vectors_cut"])
 def test_a_damaged_folded_scorer_is_refused_at_load(model_dir, tmp_path, damage):
     broken = tmp_path / "m"
     shutil.copytree(model_dir, broken)
     if damage == "vectors_missing":
         (broken / "vectors.bin").unlink()
+    elif damage == "vectors_cut":
+        data = (broken / "vectors.bin").read_bytes()
+        (broken / "vectors.bin").write_bytes(data[: len(data) // 2])
     else:
         with np.load(broken / "embeddings_scorer.npz") as archive:
             arrays = dict(archive)
         if damage == "word_list":
             arrays["words"] = np.frombuffer(b"one\ntwo", dtype=np.uint8)
+        elif damage == "repeated_word":
+            words = arrays["words"].tobytes().split(b"\n")
+            arrays["words"] = np.frombuffer(b"\n".join([words[1], *words[1:]]), dtype=np.uint8)
         else:
             arrays["per_word"] = arrays["per_word"][:-1]
         np.savez(broken / "embeddings_scorer.npz", **arrays)
@@ -459,3 +465,14 @@ def test_a_dask_worker_reloads_a_model_retrained_at_the_same_path(yelp, tmp_path
     assert cluster._model(str(path)) is first  # loaded once
     train(yelp, features="onehot", seed=1, C=0.01).model.save(path)  # a new model swapped in
     assert cluster._model(str(path)) is not first
+
+
+def test_vectors_replaced_after_loading_are_refused_rather_than_mixed_in(model_dir, tmp_path, yelp):
+    copy = tmp_path / "m"
+    shutil.copytree(model_dir, copy)
+    loaded = SentimentModel.load(copy)  # scores from its stored numbers; vectors.bin is read when needed
+    other = train(yelp, word2vec={**SMALL_W2V, "min_count": 4}, seed=1).model
+    other.save(tmp_path / "other")
+    shutil.copy(tmp_path / "other" / "vectors.bin", copy / "vectors.bin")  # another model's words
+    with pytest.raises(SentimentError, match=r"vectors\.bin"):
+        loaded.word_vectors  # noqa: B018

@@ -223,10 +223,15 @@ def test_ctrl_c_with_workers_running_exits_130_and_leaves_nothing(shared_data, t
         [*command, "--min-count", "1", "--epochs", "100000", "--workers", "2"],
         stderr=subprocess.PIPE, text=True, env=os.environ, preexec_fn=as_at_a_terminal,
     )  # fmt: skip
-    wait_until_the_command_runs(slow)
-    time.sleep(3)
-    workers = _children_while_training(slow)
-    assert len(workers) >= 2, "no worker processes seen"
+    try:
+        wait_until_the_command_runs(slow)
+        time.sleep(3)
+        workers = _children_while_training(slow)
+        assert len(workers) >= 2, "no worker processes seen"
+    except BaseException:
+        slow.kill()  # a failure here must not leave the run going into the next test
+        slow.communicate()
+        raise
     stderr = interrupt(slow, signal.SIGINT)
     assert slow.returncode == 130
     assert "Traceback" not in stderr
@@ -242,8 +247,11 @@ def _children_while_training(process, timeout=60.0) -> list[int]:
         assert process.poll() is None, "training finished before it could be interrupted"
         children = []
         for task in os.listdir(f"/proc/{process.pid}/task"):
-            with open(f"/proc/{process.pid}/task/{task}/children") as listed:
-                children += [int(pid) for pid in listed.read().split()]
+            try:
+                with open(f"/proc/{process.pid}/task/{task}/children") as listed:
+                    children += [int(pid) for pid in listed.read().split()]
+            except FileNotFoundError:  # a thread (a queue's feeder) ended since the listing
+                continue
         if len(children) >= 2:
             return children
         time.sleep(0.01)

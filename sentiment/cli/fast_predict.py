@@ -13,6 +13,8 @@ errors and help stay typer's.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +55,12 @@ def parse(args: list[str]) -> Request | None:
 def run(request: Request) -> None:
     """Label the texts as ``sentiment predict`` does: one line and exit 1 on a bad model, 130 on Ctrl-C."""
     settings["debug"] = request.debug
-    handle_errors(label_texts)(request.model, request.texts, request.as_json)
+    try:
+        handle_errors(label_texts)(request.model, request.texts, request.as_json)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): exit 1 quietly, as click does for typer's commands
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        raise SystemExit(1) from None
 
 
 def label_texts(model: Path, texts: list[str], as_json: bool) -> None:

@@ -58,6 +58,7 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(loaded, api_key=api_key), **options)
         return
+    loaded.pipelines  # noqa: B018 -- reads vectors.bin too (format 4 reads it lazily): a damaged one fails here
     del loaded  # each worker process loads its own copy
     from sentiment.serve import workers as worker_processes
 
@@ -65,7 +66,7 @@ def serve(
         settings = worker_processes.WorkerSettings(
             model=str(model.resolve()), host=host, port=port, api_key_env=api_key_env, access_log=access_log
         )
-        status = worker_processes.run_workers(settings, workers)
+        status = worker_processes.run_workers(settings, workers)  # 0, 1 (a worker failed), 130 or 143 (stopped)
         if status:
             raise SystemExit(status)
         return

@@ -132,7 +132,7 @@ def keep_freed_memory() -> None:
         libc = ctypes.CDLL(None)
         libc.mallopt(-3, 4 * 2**20)  # M_MMAP_THRESHOLD
         libc.mallopt(-1, 8 * 2**20)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         pass
 
 
@@ -182,7 +182,7 @@ def release_free_heap() -> None:
         import ctypes
 
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
+    except (OSError, AttributeError, TypeError):  # not glibc (Windows: no CDLL(None))
         pass
 
 

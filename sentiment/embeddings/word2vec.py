@@ -96,7 +96,7 @@ _DIVERGED_LOSS_FACTOR = 10
 _CHUNK_WORDS = 100_000
 # Encoded corpora are kept between epochs up to this size (2 bytes a token: 128M tokens); beyond it, re-read.
 _CACHE_BYTES = 256 * 2**20
-# Blocks waiting for a worker, per worker: enough to keep every worker busy, little memory.
+# Blocks (threads) or messages of _BLOCKS_PER_MESSAGE blocks (processes) waiting, per worker: enough to keep it busy.
 _QUEUED_BLOCKS_PER_WORKER = 4
 # Blocks sent to a worker process in one message.
 _BLOCKS_PER_MESSAGE = 16
@@ -453,8 +453,7 @@ class Word2Vec(BaseEstimator):
         interruption (held by the caller in ``interruptions``, raised here
         between steps) kills them before it propagates, and shared
         memory is anonymous, so nothing outlives the run. Each worker reports
-        the peak of its own memory beyond what it inherited
-        (``worker_peak_bytes_``).
+        its own private memory when it finishes (``worker_peak_bytes_``).
         """
         from threadpoolctl import threadpool_limits
 

@@ -15,8 +15,8 @@ logistic function of the decision for two classes, the softmax for more).
   ``s = n / (n + k)`` and ``n`` known words, so the decision is ``s`` times
   the sums plus ``(1 - s)`` times the center's (folded once). Model
   directories of format 4 store these folded numbers and the words
-  (``embeddings_scorer.npz``), so a one-text ``sentiment predict`` reads a
-  few hundred kilobytes instead of the vectors.
+  (``embeddings_scorer.npz``), so a one-text ``sentiment predict`` reads
+  about 2 MB (the IMDB model) instead of the 59 MB of vectors.
   With max pooling or unit-length blocks the features are computed as the
   vectorizer computes them (``features/pooling.py``, SciPy's sparse
   product), then standardised. SciPy is imported only then.

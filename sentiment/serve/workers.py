@@ -7,12 +7,13 @@ pool) then stay on one worker: measured with 8 keep-alive clients, one of
 two workers did all the work (5.6 CPU seconds against 0.0). Here every
 worker binds its own socket with ``SO_REUSEPORT``, and the kernel spreads new
 connections over the sockets (by a hash of their addresses), so both cores
-serve. Where the platform has no ``SO_REUSEPORT`` (Windows), ``supported()``
-is False and the command line uses uvicorn's supervisor instead.
+serve. Where the kernel does not balance that way (anything but Linux),
+``supported()`` is False and the command line uses uvicorn's supervisor.
 
 The supervisor (``run_workers``) starts the workers (fresh ``spawn``
 interpreters: each loads the model itself), stops them on Ctrl-C or SIGTERM
-with a graceful shutdown (SIGTERM, at most ``GRACE`` seconds, then SIGKILL),
+with a graceful shutdown (SIGTERM, at most ``GRACE`` seconds, then SIGKILL;
+the command then exits 130 or 143, as every command does),
 and replaces a worker that dies while serving. A worker that fails before it
 is ready (a model deleted since the command checked it, a port taken) stops
 them all: the command exits 1 after the worker's own one-line error. What the
@@ -47,8 +48,13 @@ class WorkerSettings:
 
 
 def supported() -> bool:
-    """Whether the platform spreads connections over ``SO_REUSEPORT`` sockets (Linux, the BSDs; not Windows)."""
-    return hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith(("linux", "freebsd"))
+    """Whether the kernel spreads connections over ``SO_REUSEPORT`` sockets: Linux's does.
+
+    macOS and the BSDs accept the option without balancing (FreeBSD has a
+    separate ``SO_REUSEPORT_LB``), Windows lacks it: there uvicorn's own
+    supervisor runs the workers.
+    """
+    return hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith("linux")
 
 
 def run_workers(settings: WorkerSettings, workers: int) -> int:
@@ -66,7 +72,7 @@ def run_workers(settings: WorkerSettings, workers: int) -> int:
         for process, ready in running:  # all start at once; each loads the model in about a second
             if not _wait_until_ready(process, ready, stop):
                 if stop["signal"] is not None:
-                    return 0
+                    return 128 + stop["signal"]
                 sys.stderr.write(f"error: a server worker failed to start (exit status {process.exitcode})\n")
                 return 1
         url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -84,7 +90,7 @@ def run_workers(settings: WorkerSettings, workers: int) -> int:
                     if not _wait_until_ready(*replacement, stop) and stop["signal"] is None:
                         sys.stderr.write("error: the replacement server worker failed to start\n")
                         return 1
-        return 0
+        return 128 + stop["signal"]  # stopped as asked: 130 after Ctrl-C, 143 after SIGTERM, as every command
     finally:
         _stop_all([process for process, _ in running])
         for sig, handler in previous.items():
@@ -94,7 +100,14 @@ def run_workers(settings: WorkerSettings, workers: int) -> int:
 def _start(context, settings: WorkerSettings):
     ready = context.Event()
     process = context.Process(target=_serve_one, args=(settings, ready), name="sentiment-serve-worker")
-    process.start()
+    # Started with Ctrl-C ignored (an ignored signal stays ignored across exec): a Ctrl-C while a worker loads
+    # is the supervisor's to handle, not a traceback in the worker. Once serving, uvicorn handles it itself
+    # (a graceful shutdown, as the supervisor's SIGTERM).
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process.start()
+    finally:
+        signal.signal(signal.SIGINT, handler)
     return process, ready
 
 
@@ -137,15 +150,13 @@ def _serve_one(settings: WorkerSettings, ready) -> None:
     from sentiment.model import SentimentModel
     from sentiment.serve.app import create_app
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the supervisor decides
+    api_key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
     try:
-        model = SentimentModel.load(settings.model)
+        app = create_app(SentimentModel.load(settings.model), api_key=api_key)
         sock = _listening_socket(settings.host, settings.port)
     except (SentimentError, OSError) as error:
         sys.stderr.write(f"error: {' '.join(str(error).split())}\n")
         raise SystemExit(1) from None
-    api_key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
-    app = create_app(model, api_key=api_key)
     app.router.on_startup.append(_set_later(ready))
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, access_log=settings.access_log, log_level="info",
