@@ -542,9 +542,10 @@ def _read_folded(directory: Path, kind: str, files: dict, n_words: int, n_rows: 
         words = raw.tobytes().decode("utf-8").split("\n")
     except UnicodeDecodeError as error:
         raise ModelError(f"{path}: damaged word list ({error})") from None
-    if len(words) != n_words or len(set(words)) != n_words:
+    key_to_index = {word: i for i, word in enumerate(words)}
+    if len(words) != n_words or len(key_to_index) != n_words:
         raise ModelError(f"{path}: not {n_words} distinct words, as vectors.bin holds")
-    return {**{name: arrays[name] for name in expected}, "words": words}
+    return {**{name: arrays[name] for name in expected}, "words": words, "key_to_index": key_to_index}
 
 
 def _build_pipeline(spec: dict) -> Pipeline:

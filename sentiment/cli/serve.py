@@ -58,7 +58,7 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(loaded, api_key=api_key), **options)
         return
-    loaded.pipelines  # noqa: B018 -- reads vectors.bin too (format 4 reads it lazily): a damaged one fails here
+    loaded.word_vectors  # noqa: B018 -- format 4 reads vectors.bin lazily: a damaged one must fail here, once
     del loaded  # each worker process loads its own copy
     from sentiment.serve import workers as worker_processes
 

@@ -104,12 +104,7 @@ def prepare_worker() -> int | None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux
-        pass
+    _call_libc("prctl", 1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     keep_freed_memory()
     return private_kib()
 
@@ -126,14 +121,8 @@ def keep_freed_memory() -> None:
     50,000 faults. Lower thresholds (2 and 4 MiB) brought the faults back.
     Elsewhere than glibc, nothing.
     """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 4 * 2**20)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 8 * 2**20)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError, TypeError):
-        pass
+    _call_libc("mallopt", -3, 4 * 2**20)  # M_MMAP_THRESHOLD
+    _call_libc("mallopt", -1, 8 * 2**20)  # M_TRIM_THRESHOLD
 
 
 def worker_peak_bytes(start: int | None) -> int:
@@ -178,11 +167,16 @@ def release_free_heap() -> None:
     freed earlier and still resident would otherwise be reused without the
     resident size rising, and the measurement would depend on what ran before.
     """
+    _call_libc("malloc_trim", 0)
+
+
+def _call_libc(function: str, *args) -> None:
+    """``function(*args)`` from the C library this process runs on, where it has one (glibc, Linux); else nothing."""
     try:
         import ctypes
 
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):  # not glibc (Windows: no CDLL(None))
+        getattr(ctypes.CDLL(None), function)(*args)
+    except (OSError, AttributeError, TypeError):  # no such function, or no CDLL(None) (Windows)
         pass
 
 

@@ -115,22 +115,21 @@ class EmbeddingsScorer:
         self.folded = self.pooling == "mean" and not self.normalize
         coef = np.asarray(spec["coef"], dtype=np.float64)
         self.rows = coef.shape[0]
-        if self.folded and spec.get("folded") is not None:
-            arrays = spec["folded"]
-            self.vocabulary = {word: i for i, word in enumerate(arrays["words"])}
+        center = None if spec.get("center") is None else np.asarray(spec["center"], dtype=np.float64)
+        folded = spec.get("folded") if self.folded else None
+        if folded is not None:  # format 4: stored, with its words
+            self.vocabulary = folded["key_to_index"]
         else:
             self.wv = spec["wv"]
             self.vocabulary = self.wv.key_to_index
-            arrays = spec
-        center = None if spec.get("center") is None else np.asarray(spec["center"], dtype=np.float64)
-        if self.folded:
-            if arrays is spec:
-                arrays = fold_mean_embeddings(
+            if self.folded:
+                folded = fold_mean_embeddings(
                     self.wv.vectors, self.weights, coef, spec["intercept"], spec["scaler_mean"],
                     spec["scaler_scale"], center if self.prior_tokens else None,
                 )  # fmt: skip
-            self.per_word, self.sizes = arrays["per_word"], arrays["sizes"]
-            self.constant, self.center_part = arrays["constant"], arrays.get("center_part")
+        if self.folded:
+            self.per_word, self.sizes = folded["per_word"], folded["sizes"]
+            self.constant, self.center_part = folded["constant"], folded.get("center_part")
         else:
             self.coef, self.center = coef, center
             self.intercept = np.asarray(spec["intercept"], dtype=np.float64)

@@ -168,9 +168,9 @@ class _Batcher:
         self.pending: list[tuple[list[str], bool, asyncio.Future, int]] = []  # texts, baseline, answer, characters
         self.rounds = 0  # flushes so far (tests read it)
 
-    async def predict(self, texts: list[str], baseline: bool) -> dict:
+    async def predict(self, texts: list[str], baseline: bool, characters: int) -> dict:
         future = asyncio.get_running_loop().create_future()
-        self.pending.append((texts, baseline, future, sum(map(len, texts))))
+        self.pending.append((texts, baseline, future, characters))
         if len(self.pending) == 1:
             asyncio.get_running_loop().call_soon(self._flush)
         return await future
@@ -312,8 +312,9 @@ def create_app(model: SentimentModel, *, api_key: str | None = None) -> FastAPI:
         if len(body.texts) > MAX_TEXTS:
             raise HTTPException(413, f"{len(body.texts):,} texts: at most {MAX_TEXTS:,} per request")
         model = app.state.model
-        if sum(map(len, body.texts)) <= INLINE_CHARS:
-            return JSONResponse(await batcher.predict(body.texts, body.baseline))
+        characters = sum(map(len, body.texts))
+        if characters <= INLINE_CHARS:
+            return JSONResponse(await batcher.predict(body.texts, body.baseline, characters))
         return JSONResponse(await run_in_threadpool(predict_payload, model, body.texts, body.baseline))
 
     @app.post("/v1/explain", response_model=ExplainResponse, dependencies=security, responses=_ERRORS)
