@@ -170,8 +170,21 @@ def effective_window(window: int, longest_sentence: int) -> int:
 
 
 def _process_worker(model: Word2Vec, jobs, finished, seed) -> None:
-    """A forked worker: train the blocks of ``jobs`` into the shared weights until ``None``; report to ``finished``."""
-    start = prepare_worker()
+    """A forked worker: train the blocks of ``jobs`` into the shared weights until ``None``; report to ``finished``.
+
+    The blocks are trained on a thread of the worker's own. glibc's malloc gives a new thread its own arena,
+    so the block arrays come from fresh pages; on the main thread they would fill the free holes of the heap
+    inherited from the parent, and writing to a hole copies the parent's page into the worker: measured on
+    the benchmark corpus, 31 MiB of private memory for two workers on the main thread, 20 MiB on their own.
+    """
+    start = prepare_worker()  # signal handlers can only be set on the main thread
+    trainer = threading.Thread(target=_train_jobs, args=(model, jobs, finished, seed, start), name="sgns-blocks")
+    trainer.start()
+    trainer.join()
+
+
+def _train_jobs(model: Word2Vec, jobs, finished, seed, start) -> None:
+    """``_process_worker``'s loop: blocks from ``jobs`` until ``None``, then ``("done", private bytes)``."""
     rng = np.random.default_rng(seed)
     try:
         while (job := jobs.get()) is not None:
