@@ -65,8 +65,9 @@ __all__ = ["FORMAT_VERSION", "SentimentModel"]
 # 3: embeddings may pull short reviews towards the average training review ("prior_tokens", "center").
 # 4: plain weighted-mean embeddings also store their lean scorer's folded numbers and words ("{kind}_scorer.npz"),
 #    so scoring reads about 2 MB (IMDB) and vectors.bin only when the vectors themselves are asked for.
-FORMAT_VERSION = 4
-READABLE_FORMATS = (1, 2, 3, 4)
+# 5: NB n-grams may scale each review's row to unit length ("norm": "l2"); earlier formats load with none.
+FORMAT_VERSION = 5
+READABLE_FORMATS = (1, 2, 3, 4, 5)
 STACK = "stack"  # the primary "pipeline" of a stacked model: a weighted vote of its component pipelines
 
 
@@ -307,7 +308,7 @@ class SentimentModel:
                 files[f"{kind}_vocabulary.json"] = {"shape": [len(features.vocabulary_)]}
                 arrays.update(ratios=features.ratios_, ratio_classes=np.asarray(features.classes_).astype(str))
                 settings[kind] = {"ngram_range": list(features.ngram_range), "min_df": features.min_df,
-                                  "alpha": features.alpha}  # fmt: skip
+                                  "alpha": features.alpha, "norm": features.norm}  # fmt: skip
             else:
                 vocabulary = features.get_feature_names_out().tolist()
                 _write_json(directory / f"{kind}_vocabulary.json", vocabulary)
@@ -483,7 +484,7 @@ def _read_pipeline(directory: Path, kind: str, files: dict, settings: dict) -> d
         spec.update(
             ratios=np.asarray(ratios, dtype=np.float32), ratio_classes=arrays.get("ratio_classes", classes),
             ngram_range=tuple(settings.get("ngram_range", (1, 3))), min_df=settings.get("min_df", 2),
-            alpha=settings.get("alpha", 1.0),
+            alpha=settings.get("alpha", 1.0), norm=_nb_norm(settings.get("norm"), directory),
         )  # fmt: skip
         return spec
     if len(vocabulary) != coef.shape[1]:
@@ -585,13 +586,20 @@ def _build_pipeline(spec: dict) -> Pipeline:
     if features == "nbngrams":
         vectorizer = NBNgramVectorizer.from_arrays(
             spec["vocabulary"], spec["ratios"], spec["ratio_classes"], ngram_range=spec["ngram_range"],
-            min_df=spec["min_df"], alpha=spec["alpha"],
+            min_df=spec["min_df"], alpha=spec["alpha"], norm=spec["norm"],
         )  # fmt: skip
         return Pipeline([("features", vectorizer), ("classifier", classifier)])
     vectorizer = one_hot_vectorizer()
     vectorizer.set_params(vocabulary={word: i for i, word in enumerate(spec["vocabulary"])})
     vectorizer.fit([])  # with a fixed vocabulary, fit only validates it
     return Pipeline([("features", vectorizer), ("classifier", classifier)])
+
+
+def _nb_norm(norm, directory: Path) -> str | None:
+    """The stored ``norm`` of NB n-grams: absent before format 5, which never scaled rows."""
+    if norm not in (None, "l2"):
+        raise ModelError(f"{directory}/meta.json: NB n-grams norm {norm!r} is not one this version reads")
+    return norm
 
 
 def _as_text_list(texts) -> list[str]:

@@ -15,7 +15,7 @@ from sentiment import SentimentModel, load_reviews, train
 from sentiment.cli import app
 from sentiment.errors import ModelError
 from sentiment.explain import explain_pipeline
-from sentiment.features import OneHotVectorizer, check_contributions, one_hot_vectorizer
+from sentiment.features import NBNgramVectorizer, OneHotVectorizer, check_contributions, one_hot_vectorizer
 from sentiment.tokenize import token_spans, tokenize
 
 runner = CliRunner()
@@ -154,6 +154,25 @@ def test_ngram_bags_keep_the_contract(binary):
     pipeline = Pipeline([("features", vectorizer), ("classifier", LogisticRegression())]).fit(corpus, [1, 1, 0])
     explanation = explain_pipeline(pipeline, "not bad at all", "ngrams")
     assert _total(explanation) == pytest.approx(pipeline.decision_function(["not bad at all"])[0])
+
+
+@pytest.mark.parametrize("norm", [None, "l2"])
+def test_nb_ngrams_keep_the_contract_with_and_without_unit_rows(norm):
+    corpus = ["not bad at all", "not good, not good at all", "bad bad movie", "a good good film"]
+    labels = ["pos", "neg", "neg", "pos"]
+    vectorizer = NBNgramVectorizer(min_df=1, norm=norm).fit(corpus, labels)
+    rows = vectorizer.transform(corpus)
+    lengths = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1))).ravel()
+    if norm == "l2":
+        np.testing.assert_allclose(lengths, 1.0, rtol=1e-6)
+    else:
+        assert lengths.max() > 1.5  # unscaled: a review's length grows with its n-grams
+    for text in [*corpus, "not bad not bad", "unknown words only"]:
+        check_contributions(vectorizer, text)
+    pipeline = Pipeline([("features", vectorizer), ("classifier", LogisticRegression())]).fit(corpus, labels)
+    for text in ["not bad at all", "good film, not bad"]:
+        explanation = explain_pipeline(pipeline, text, "nbngrams")
+        assert _total(explanation) == pytest.approx(pipeline.decision_function([text])[0])
 
 
 def test_a_nonlinear_step_is_refused(model):

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sentiment.data import load_reviews
 from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.vectors import WordVectors
-from sentiment.errors import TrainingError
+from sentiment.errors import ModelError, TrainingError
 from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer
 from sentiment.features.nb_ngrams import nb_log_count_ratio
 from sentiment.features.word_weights import count_matrix, weighted_means, word_weights
@@ -163,18 +163,24 @@ def test_a_stacked_model_saves_and_loads_with_identical_probabilities(stacked, y
         np.testing.assert_allclose(loaded.predict_proba(yelp.texts[:40], kind), before, rtol=0, atol=1e-6)
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
     assert meta["format_version"] == FORMAT_VERSION and meta["pipelines"]["embeddings"]["weighting"] == "nbs+uniform"
+    assert meta["pipelines"]["nbngrams"]["norm"] == "l2"
+    meta["pipelines"]["nbngrams"]["norm"] = "l1"  # not one this version scores: refused, not scored unscaled
+    (tmp_path / "m" / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="norm 'l1'"):
+        SentimentModel.load(tmp_path / "m")
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_an_older_model_still_loads_and_predicts_as_before(version):
-    """tests/data/model_v{1,2,3} were saved by earlier builds (formats 1-3); their probabilities were recorded then."""
+    """tests/data/model_v{1,2,3,4} were saved by earlier builds (formats 1-4; v4 holds NB n-grams without
+    ``norm``); their probabilities were recorded then."""
     from pathlib import Path
 
     folder = Path(__file__).parent / "data" / f"model_v{version}"
     expected = pd.read_csv(folder.parent / f"model_v{version}_probabilities.csv")
     model = SentimentModel.load(folder)
     assert model.meta["format_version"] == version
-    for kind in ("embeddings", "onehot"):
+    for kind in expected.columns.drop("text"):
         proba = model.predict_proba(expected["text"].tolist(), kind)[:, 1]
         np.testing.assert_allclose(proba, expected[kind], rtol=1e-5, atol=1e-6)
 

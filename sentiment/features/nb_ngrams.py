@@ -8,10 +8,18 @@ learned from the training labels::
     r = log((p / |p|_1) / (q / |q|_1))
 
 so that a linear classifier starts from naive Bayes' evidence for each n-gram.
+``norm="l2"`` (the default) then scales each review's row to unit length, as
+``TfidfVectorizer`` does, so a long review's many n-grams do not outweigh a
+short one's: on IMDB (5-fold out-of-fold accuracy on the 20,000 training
+reviews) 0.9163 against 0.9137 unscaled, and the stack with embeddings 0.9215
+against 0.9198 (docs/embeddings-vs-onehot.md). Models saved before it existed
+load with ``norm=None``.
+
 With more than two classes, each class gets its own one-vs-rest ratio and the
-scaled copies are concatenated. The ratio uses only the labels passed to
-``fit``: never held-out labels. The classifier is ``train.py``'s job;
-``nb_log_count_ratio`` is shared with the NB-weighted embeddings.
+scaled copies are concatenated (``norm`` scales the whole row). The ratio uses
+only the labels passed to ``fit``: never held-out labels. The classifier is
+``train.py``'s job; ``nb_log_count_ratio`` is shared with the NB-weighted
+embeddings.
 """
 
 from __future__ import annotations
@@ -20,11 +28,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from sentiment.tokenize import tokenize
 
-__all__ = ["NBNgramVectorizer", "nb_log_count_ratio"]
+__all__ = ["NORMS", "NBNgramVectorizer", "nb_log_count_ratio"]
+
+NORMS = (None, "l2")
 
 
 def nb_log_count_ratio(binary: sparse.spmatrix, is_positive: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -62,16 +73,21 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
     (True, 1)
     """
 
-    def __init__(self, *, ngram_range: tuple[int, int] = (1, 3), min_df: int = 2, alpha: float = 1.0):
+    def __init__(
+        self, *, ngram_range: tuple[int, int] = (1, 3), min_df: int = 2, alpha: float = 1.0, norm: str | None = "l2"
+    ):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.alpha = alpha
+        self.norm = norm
 
     def fit(self, X, y=None):
         if isinstance(X, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
         if y is None:
             raise ValueError("NBNgramVectorizer.fit needs the labels: the NB ratio is learned from them")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
         counter = ngram_counter(self.ngram_range, self.min_df)
         binary = counter.fit_transform(list(X)).tocsr()
         self.vocabulary_ = counter.get_feature_names_out().tolist()
@@ -92,7 +108,8 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
             raise ValueError("Iterable over raw text documents expected, string object received.")
         binary = self._counter_for_transform().transform(list(X)).tocsr()
         blocks = [binary @ sparse.diags(ratio) for ratio in self.ratios_]
-        return (blocks[0] if len(blocks) == 1 else sparse.hstack(blocks)).tocsr()
+        scaled = (blocks[0] if len(blocks) == 1 else sparse.hstack(blocks)).tocsr()
+        return normalize(scaled, norm=self.norm, copy=False) if self.norm else scaled
 
     def fit_transform(self, X, y=None, **fit_params):
         return self.fit(X, y).transform(X)
@@ -111,7 +128,8 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
 
     def token_contributions(self, text: str, reference=None):
         """Each token's share of the features (``features/contributions.py``): an n-gram's ratio, split
-        equally among its words and, when it occurs more than once, among its occurrences."""
+        equally among its words and, when it occurs more than once, among its occurrences (and divided by the
+        review's row length with ``norm="l2"``, as ``transform`` divides the row)."""
         from sentiment.features.contributions import ngram_contributions
 
         check_is_fitted(self, "ratios_")
@@ -119,12 +137,15 @@ class NBNgramVectorizer(TransformerMixin, BaseEstimator):
         shares = ngram_contributions(tokens, self.term_index, tuple(self.ngram_range), binary=True)
         blocks = [shares @ sparse.diags(ratio.astype(np.float64)) for ratio in self.ratios_]
         per_token = (blocks[0] if len(blocks) == 1 else sparse.hstack(blocks)).tocsr()
+        if self.norm:  # the shares add up to the unscaled row: divide them by its length
+            length = np.sqrt(np.square(np.asarray(per_token.sum(axis=0))).sum())
+            per_token = per_token / length if length > 0 else per_token
         return tokens, per_token, np.zeros(per_token.shape[1])
 
     @classmethod
-    def from_arrays(cls, vocabulary: list[str], ratios: np.ndarray, classes, *, ngram_range, min_df, alpha):
+    def from_arrays(cls, vocabulary: list[str], ratios: np.ndarray, classes, *, ngram_range, min_df, alpha, norm):
         """A fitted vectorizer rebuilt from what a model directory stores."""
-        vectorizer = cls(ngram_range=tuple(ngram_range), min_df=min_df, alpha=alpha)
+        vectorizer = cls(ngram_range=tuple(ngram_range), min_df=min_df, alpha=alpha, norm=norm)
         vectorizer.vocabulary_, vectorizer.ratios_ = list(vocabulary), np.asarray(ratios, dtype=np.float32)
         vectorizer.classes_ = np.asarray(classes)
         vectorizer._counter = None

@@ -21,7 +21,9 @@ logistic function of the decision for two classes, the softmax for more).
   vectorizer computes them (``features/pooling.py``, SciPy's sparse
   product), then standardised. SciPy is imported only then.
 * ``onehot`` and ``nbngrams``: binary bags of words / n-grams times one
-  folded weight per column.
+  folded weight per column; NB n-grams with ``norm="l2"`` divide each
+  document's sum by its row's length, the square root of the sum of its
+  n-grams' squared ratios.
 * ``doc2vec`` is not covered: inferring a document vector trains it against
   the stored word side, which is ``sentiment.embeddings.doc2vec``'s job;
   ``make_scorer`` returns None and the model falls back to its pipeline.
@@ -193,6 +195,10 @@ class NgramScorer:
             self.per_term = sum(
                 ratio.astype(np.float64)[:, None] * coef[:, b * n : (b + 1) * n].T for b, ratio in enumerate(ratios)
             )
+        # norm="l2" (NB n-grams): a document's row length is the root of the sum of its terms' squared ratios
+        self.squared_ratios = None
+        if ratios is not None and spec.get("norm") == "l2":
+            self.squared_ratios = np.square(np.asarray(ratios, dtype=np.float64)).sum(axis=0)[:, None]
         self.intercept = np.asarray(spec["intercept"], dtype=np.float64)
 
     def terms(self, tokens: list[str]) -> list[str]:
@@ -211,7 +217,11 @@ class NgramScorer:
         if self.ngram_range != (1, 1):
             tokens = list(map(self.terms, tokens))
         rows, ids = known_ids(list(map(set, tokens)), self.vocabulary)  # binary: each term once per document
-        return _row_sums(rows, self.per_term[ids], len(texts)) + self.intercept
+        sums = _row_sums(rows, self.per_term[ids], len(texts))
+        if self.squared_ratios is not None:
+            length = np.sqrt(_row_sums(rows, self.squared_ratios[ids], len(texts)))
+            sums = np.divide(sums, length, out=np.zeros_like(sums), where=length > 0)
+        return sums + self.intercept
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return linear_proba(self.decision_function(texts))
