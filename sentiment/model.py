@@ -65,7 +65,8 @@ __all__ = ["FORMAT_VERSION", "SentimentModel"]
 # 3: embeddings may pull short reviews towards the average training review ("prior_tokens", "center").
 # 4: plain weighted-mean embeddings also store their lean scorer's folded numbers and words ("{kind}_scorer.npz"),
 #    so scoring reads about 2 MB (IMDB) and vectors.bin only when the vectors themselves are asked for.
-# 5: NB n-grams may scale each review's row to unit length ("norm": "l2"); earlier formats load with none.
+# 5: NB n-grams may scale each review's row to unit length ("norm": "l2"), and document vectors may predict
+#    word n-grams ("ngrams"); earlier formats load with neither.
 FORMAT_VERSION = 5
 READABLE_FORMATS = (1, 2, 3, 4, 5)
 STACK = "stack"  # the primary "pipeline" of a stacked model: a weighted vote of its component pipelines
@@ -365,7 +366,7 @@ class SentimentModel:
 
 
 _DOC2VEC_SETTINGS = ("vector_size", "epochs", "min_count", "negative", "ns_exponent", "sample", "alpha", "min_alpha",
-                     "batch_words", "seed")  # fmt: skip
+                     "batch_words", "seed", "ngrams")  # fmt: skip
 
 
 def _load_calibrator(directory: Path, kind: str, files: dict, method) -> SigmoidCalibrator:

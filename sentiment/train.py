@@ -84,13 +84,15 @@ def build_pipeline(
     doc2vec=None,
     normalize: bool = DEFAULT_NORMALIZE,
     prior_tokens: float = 0.0,
+    doc2vec_params: dict | None = None,
 ) -> Pipeline:
     """An unfitted pipeline ending in logistic regression.
 
     ``embeddings``: weighted mean SGNS vectors (trained in ``fit`` from
     ``word2vec`` parameters, or the fixed ``word_vectors``), standardised;
     ``onehot``: the binary bag of words; ``nbngrams``: NB-weighted binary 1-3-grams;
-    ``doc2vec``: inferred PV-DBOW document vectors (of a given fitted ``doc2vec``, or trained in ``fit``), standardised;
+    ``doc2vec``: inferred PV-DBOW document vectors (of a given fitted ``doc2vec``, or trained in ``fit`` with
+    ``doc2vec_params``, ``Doc2Vec``'s names), standardised;
     ``tfidf``: sublinear TF-IDF over the same tokenizer.
     """
     classifier = LogisticRegression(C=C, max_iter=2000)
@@ -106,7 +108,11 @@ def build_pipeline(
         return Pipeline([("features", NBNgramVectorizer()), ("classifier", classifier)])
     if kind == "doc2vec":
         vectorizer = DocVectorizer(
-            doc2vec=doc2vec, unlabeled_texts=unlabeled, progress=progress, seed=(word2vec or {}).get("seed", 1)
+            doc2vec=doc2vec,
+            unlabeled_texts=unlabeled,
+            progress=progress,
+            seed=(word2vec or {}).get("seed", 1),
+            **(doc2vec_params or {}),
         )
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "tfidf":
@@ -134,6 +140,7 @@ def train(
     calibration: str | None = None,
     prior_tokens: float | None = None,
     stack: tuple[str, ...] | None = None,
+    doc2vec_params: dict | None = None,
 ) -> TrainResult:
     """Train on ``reviews`` and score on ``test`` (or a stratified ``test_size`` split of ``reviews``).
 
@@ -148,7 +155,8 @@ def train(
     ``prior_tokens`` (None: chosen on sentences of the dev reviews,
     ``selection.choose_prior_tokens``) pulls short texts' embeddings towards
     the average training review. ``stack`` (None: ``DEFAULT_STACK``) names the
-    components of ``features="stack"``, from ``STACK_CHOICES``.
+    components of ``features="stack"``, from ``STACK_CHOICES``. ``doc2vec_params`` (``Doc2Vec``'s parameters,
+    e.g. ``{"ngrams": 2, "epochs": 10}``) shape the document vectors, when the plan has them.
     """
     normalize = DEFAULT_NORMALIZE if normalize is None else normalize
     calibration = calibration or DEFAULT_CALIBRATION  # "sigmoid": Platt scaling fitted on the dev split only
@@ -191,6 +199,8 @@ def train(
     if features == "stack":
         plan = [STACK, *stack_components, *plan[1:]]
     fitted = [kind for kind in plan if kind != STACK]
+    if doc2vec_params and "doc2vec" not in fitted:
+        raise TrainingError("doc2vec settings apply to document vectors: use --features doc2vec, or a stack with them")
     choose_prior = prior_tokens is None and "embeddings" in plan
     needs_dev = C is None or plan[0] == STACK or calibration != "none" or choose_prior
     dev = dev_split(train_part.labels, seed) if needs_dev else None
@@ -202,7 +212,7 @@ def train(
         pipeline = build_pipeline(
             kind, C=C or 1.0, word2vec=word2vec, unlabeled=unlabeled, progress=progress, weighting=weighting,
             pooling=pooling, phrases=phrases, normalize=normalize, prior_tokens=prior_tokens or 0.0,
-            word_vectors=vectors.wv if vectors is not None else None,
+            word_vectors=vectors.wv if vectors is not None else None, doc2vec_params=doc2vec_params,
         )  # fmt: skip
         features_step = pipeline[0]
         features_matrix = features_step.fit_transform(train_part.texts, train_part.labels)

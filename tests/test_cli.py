@@ -38,6 +38,18 @@ def test_train_json_reports_both_pipelines(shared_data, tmp_path):
         assert 0.4 < metrics["accuracy"] <= 1 and metrics["n"] == 200
 
 
+def test_train_doc2vec_settings_reach_the_model(shared_data, tmp_path):
+    data = str(shared_data / "uci" / "amazon_cells_labelled.txt")
+    args = ["train", data, "--features", "doc2vec", "--doc2vec-ngrams", "2", "--doc2vec-epochs", "2", "--json", *FAST]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    settings = json.loads((tmp_path / "m" / "meta.json").read_text())["pipelines"]["doc2vec"]
+    assert (settings["ngrams"], settings["epochs"]) == (2, 2)
+    refused = runner.invoke(app, ["train", data, "--doc2vec-ngrams", "2", "-o", str(tmp_path / "n"), *FAST])
+    assert refused.exit_code == 1 and "doc2vec settings apply to document vectors" in refused.output
+    assert not (tmp_path / "n").exists()
+
+
 def test_evaluate_on_a_file_the_model_never_saw(model_dir, shared_data):
     other = shared_data / "uci" / "imdb_labelled.txt"
     result = runner.invoke(app, ["evaluate", str(model_dir), str(other), "--json", "--quiet"])

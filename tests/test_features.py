@@ -110,6 +110,28 @@ def test_pv_dbow_inference_lands_near_the_trained_vectors(imdb_unsup_tokens):
     assert np.mean(rank < 15) > 0.8, np.median(rank)
 
 
+def test_pv_dbow_with_word_pairs_predicts_them_and_saves_them(imdb_unsup_tokens, yelp, tmp_path):
+    documents = imdb_unsup_tokens[:600]
+    model = Doc2Vec(vector_size=16, epochs=3, min_count=3, seed=3, ngrams=2).fit(documents)
+    pairs = [target for target in model.index_to_key_ if " " in target]
+    assert "of the" in model.key_to_index_ and len(pairs) > 1000  # word pairs are targets beside the words
+    assert all(len(pair.split(" ")) == 2 for pair in pairs)
+    words_only = Doc2Vec(vector_size=16, epochs=3, min_count=3, seed=3).fit(documents)
+    assert set(words_only.index_to_key_) == set(model.index_to_key_) - set(pairs)
+    np.testing.assert_array_equal(model.infer(documents[:20]), model.infer(documents[:20]))
+
+    result = train(yelp, features="doc2vec", seed=0, C=1.0, doc2vec_params={"ngrams": 2, "epochs": 2, "vector_size": 8})
+    result.model.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["pipelines"]["doc2vec"]["ngrams"] == 2
+    loaded = SentimentModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(
+        loaded.predict_proba(yelp.texts[:30], "doc2vec"), result.model.predict_proba(yelp.texts[:30], "doc2vec")
+    )
+    with pytest.raises(TrainingError, match="doc2vec settings apply to document vectors"):
+        train(yelp, features="nbngrams", doc2vec_params={"ngrams": 2})
+
+
 def test_doc_vectorizer_follows_scikit_learn_rules(yelp):
     vectorizer = DocVectorizer(vector_size=8, epochs=2, min_count=2)
     assert clone(vectorizer).get_params() == vectorizer.get_params()
