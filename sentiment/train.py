@@ -107,13 +107,8 @@ def build_pipeline(
     if kind == "nbngrams":
         return Pipeline([("features", NBNgramVectorizer()), ("classifier", classifier)])
     if kind == "doc2vec":
-        vectorizer = DocVectorizer(
-            doc2vec=doc2vec,
-            unlabeled_texts=unlabeled,
-            progress=progress,
-            seed=(word2vec or {}).get("seed", 1),
-            **(doc2vec_params or {}),
-        )
+        params = {"seed": (word2vec or {}).get("seed", 1), **(doc2vec_params or {})}
+        vectorizer = DocVectorizer(doc2vec=doc2vec, unlabeled_texts=unlabeled, progress=progress, **params)
         return Pipeline([("features", vectorizer), ("scale", StandardScaler()), ("classifier", classifier)])
     if kind == "tfidf":
         tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
