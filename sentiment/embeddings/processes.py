@@ -95,34 +95,38 @@ class HeldInterruptions:
             signal.raise_signal(signum)  # the handler runs before this returns
 
 
-def prepare_worker() -> int | None:
+def prepare_worker(block_bytes: int = 0) -> int | None:
     """Set up a freshly forked worker; return its private memory at the start, for ``worker_peak_bytes``.
 
     The worker ignores Ctrl-C (the parent handles it and kills the workers),
-    takes the default SIGTERM instead of the parent's handler, and dies with
-    the parent if that is killed outright (Linux).
+    takes the default SIGTERM instead of the parent's handler, dies with the
+    parent if that is killed outright (Linux), and keeps the memory its blocks
+    of about ``block_bytes`` free between them (``keep_freed_memory``).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _call_libc("prctl", 1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
-    keep_freed_memory()
+    keep_freed_memory(block_bytes)
     return private_kib()
 
 
-def keep_freed_memory() -> None:
+def keep_freed_memory(block_bytes: int = 0) -> None:
     """Let glibc's malloc keep what a block frees, for the next block, instead of giving it back.
 
-    Each block allocates and frees the same few megabytes of arrays. With
-    malloc's adaptive defaults, a freshly forked worker maps the big ones
-    afresh and trims the heap after each block, so every block faults its
+    Each block allocates and frees the same arrays, ``block_bytes`` at most
+    at once. With malloc's adaptive defaults, a worker maps the big ones
+    afresh and trims its heap after each block, so every block faults its
     pages in again: measured in a newly spawned process, 6 million page
     faults over three epochs and 20% more worker CPU time. Fixed thresholds
-    (arrays up to 4 MiB from the heap, trimmed beyond 8 MiB free) keep them:
-    50,000 faults. Lower thresholds (2 and 4 MiB) brought the faults back.
-    Elsewhere than glibc, nothing.
+    keep them: arrays up to 4 MiB come from the heap, and the heap is trimmed
+    only beyond 8 MiB free or twice ``block_bytes``, whichever is more (at 300
+    dimensions a block needs about 9 MB: with 8 MiB, every block was trimmed
+    and re-faulted, and training ran at half speed). Lower thresholds (2 and 4
+    MiB at 100 dimensions) brought the faults back. Elsewhere than glibc,
+    nothing.
     """
     _call_libc("mallopt", -3, 4 * 2**20)  # M_MMAP_THRESHOLD
-    _call_libc("mallopt", -1, 8 * 2**20)  # M_TRIM_THRESHOLD
+    _call_libc("mallopt", -1, max(8 * 2**20, 2 * int(block_bytes)))  # M_TRIM_THRESHOLD
 
 
 def worker_peak_bytes(start: int | None) -> int:
