@@ -598,7 +598,7 @@ def _build_pipeline(spec: dict) -> Pipeline:
 
 def _nb_norm(norm, directory: Path) -> str | None:
     """The stored ``norm`` of NB n-grams: absent before format 5, which never scaled rows."""
-    if norm not in (None, "l2"):
+    if norm not in (None, "l2"):  # features.nb_ngrams.NORMS, not imported: loading a model stays free of sklearn
         raise ModelError(f"{directory}/meta.json: NB n-grams norm {norm!r} is not one this version reads")
     return norm
 

@@ -61,6 +61,8 @@ def with_ngrams(tokens: list[str], ngrams: int) -> list[str]:
     >>> with_ngrams(["not", "bad", "at", "all"], 2)
     ['not', 'bad', 'at', 'all', 'not bad', 'bad at', 'at all']
     """
+    if ngrams < 2:
+        return tokens  # words alone: no copy
     targets = list(tokens)
     for n in range(2, ngrams + 1):
         targets += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))  # shortest tail ends
