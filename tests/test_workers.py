@@ -68,9 +68,10 @@ def parallelism(request, monkeypatch):
     return request.param
 
 
-def test_each_block_gets_the_rate_of_the_words_handed_out_before_it_by_all_workers(
-    imdb_unsup_tokens, monkeypatch, parallelism
+def test_each_block_gets_the_rate_of_the_words_handed_out_before_it_by_all_worker_threads(
+    imdb_unsup_tokens, monkeypatch
 ):
+    monkeypatch.setattr(word2vec_module, "PARALLELISM", "threads")
     asked = []
 
     def recording(alpha, min_alpha, words_done, total_words):
@@ -92,6 +93,42 @@ def test_each_block_gets_the_rate_of_the_words_handed_out_before_it_by_all_worke
     # One rate per block, from the words of every block handed out before it, whichever worker trains it.
     assert asked == np.concatenate(([0], np.cumsum(handed)[:-1])).tolist()
     assert asked[-1] + handed[-1] == total
+
+
+def test_worker_processes_get_jobs_that_carry_the_words_handed_out_before_them(imdb_unsup_tokens, monkeypatch):
+    monkeypatch.setattr(word2vec_module, "_JOB_WORDS", 2_000)
+    sentences = imdb_unsup_tokens[:400]
+    model = Word2Vec(vector_size=10, epochs=2, workers=2, seed=0).fit(sentences)
+    vocab = model.vocabulary_
+    epoch_words = vocab.total_words
+    jobs = list(model._jobs(sentences, vocab, done_raw=epoch_words, total_raw=2 * epoch_words))  # the second epoch
+    words = [int(lengths.sum()) for _, lengths, _, _ in jobs]
+    # In corpus order, whole sentences, about _JOB_WORDS words each (the last one less).
+    assert np.concatenate([lengths for _, lengths, _, _ in jobs]).tolist() == [len(s) for s in sentences]
+    assert all(2_000 <= w < 2_000 + max(map(len, sentences)) for w in words[:-1]) and words[-1] > 0
+    assert [ids.size for ids, *_ in jobs] == words
+    # Each job starts from the words of the earlier epochs and of every job before it, and ends at the total.
+    assert [before for _, _, before, _ in jobs] == (epoch_words + np.cumsum([0, *words[:-1]])).tolist()
+    assert {total for *_, total in jobs} == {2 * epoch_words}
+    assert jobs[-1][2] + words[-1] == 2 * epoch_words
+
+
+def test_a_worker_process_gives_each_block_of_a_job_the_rate_of_the_words_before_it(imdb_unsup_tokens, monkeypatch):
+    sentences = imdb_unsup_tokens[:400]
+    model = Word2Vec(vector_size=10, epochs=1, workers=2, seed=0).fit(sentences)
+    ids, lengths, _, total = next(model._jobs(sentences, model.vocabulary_, done_raw=0, total_raw=10**6))
+    asked = []
+
+    def recording(alpha, min_alpha, words_done, total_words):
+        asked.append((words_done, total_words))
+        return learning_rate(alpha, min_alpha, words_done, total_words)
+
+    monkeypatch.setattr(word2vec_module, "learning_rate", recording)
+    results = model._train_job(ids, lengths, 5_000, total, np.random.default_rng(0))  # run here, as a worker does
+    raw = [raw_words for _, _, raw_words in results]
+    assert len(results) > 1 and sum(raw) == lengths.sum()
+    assert asked == [(5_000 + done, 10**6) for done in np.cumsum([0, *raw[:-1]]).tolist()]
+    assert all(np.isfinite(loss) and pairs > 0 for loss, pairs, _ in results)
 
 
 def test_both_worker_threads_train(imdb_unsup_tokens, monkeypatch):

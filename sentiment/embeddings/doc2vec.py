@@ -232,7 +232,6 @@ class Doc2Vec(BaseEstimator):
         every = np.arange(len(word_ids) + noise.size)
         if words:
             output_rows = np.concatenate((word_ids, noise.ravel()))
-            output_grads = np.concatenate((grads.grad_output, grads.grad_noise.reshape(noise.size, -1)))
-            rows, sums = row_sums(output_rows, output_grads, every, ones)
+            rows, sums = row_sums(output_rows, grads.grad_outputs, every, ones)
             self.syn1neg_[rows] -= np.float32(lr) * sums
         return grads.loss, grads.pairs

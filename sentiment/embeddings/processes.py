@@ -119,14 +119,15 @@ def keep_freed_memory(block_bytes: int = 0) -> None:
     pages in again: measured in a newly spawned process, 6 million page
     faults over three epochs and 20% more worker CPU time. Fixed thresholds
     keep them: arrays up to 4 MiB come from the heap, and the heap is trimmed
-    only beyond 8 MiB free or twice ``block_bytes``, whichever is more (at 300
-    dimensions a block needs about 9 MB: with 8 MiB, every block was trimmed
-    and re-faulted, and training ran at half speed). Lower thresholds (2 and 4
-    MiB at 100 dimensions) brought the faults back. Elsewhere than glibc,
-    nothing.
+    only beyond 4 MiB free or twice ``block_bytes``, whichever is more. What
+    is kept is memory the worker holds: at 100 dimensions a fixed 8 MiB cost
+    two workers 6 MiB more than 4 MiB, for no speed, and 2 MiB brought the
+    faults back (13% slower); at 300 dimensions, where a block needs several
+    megabytes, a threshold below a block's size had every block trimmed and
+    re-faulted (half speed). Elsewhere than glibc, nothing.
     """
     _call_libc("mallopt", -3, 4 * 2**20)  # M_MMAP_THRESHOLD
-    _call_libc("mallopt", -1, max(8 * 2**20, 2 * int(block_bytes)))  # M_TRIM_THRESHOLD
+    _call_libc("mallopt", -1, max(4 * 2**20, 2 * int(block_bytes)))  # M_TRIM_THRESHOLD
 
 
 def worker_peak_bytes(start: int | None) -> int:

@@ -20,7 +20,11 @@ How it is vectorised (no Python loop over pairs):
   and meet all of them in one batched matrix product, each term weighted so
   that the expected gradient is word2vec's (``negative`` fresh draws per pair);
 * everything is computed from the block's starting weights; ``row_sums`` then
-  adds up the gradients of repeated rows for one update per matrix.
+  adds up the gradients of repeated rows for one update per matrix;
+* the output-side gradients (tokens, then noise words) are written into one
+  array (``BlockGradients.grad_outputs``), which the update reads as it is:
+  a block's memory is about ten vectors a token (sixteen with temporaries and
+  a concatenation), and a worker's memory is that of its biggest block.
 
 The loss is the true negative-sampling loss of the block,
 ``softplus(-x·y_pos) + sum_k softplus(x·y_noise_k)`` summed over pairs (the
@@ -95,29 +99,38 @@ def row_sums(
     return sorted_rows[indptr[:-1]], sums
 
 
-def _sparse_product(indptr, indices, data, dense, n_rows, n_columns, *, transpose=False) -> np.ndarray:
+def _sparse_product(indptr, indices, data, dense, n_rows, n_columns, *, transpose=False, out=None) -> np.ndarray:
     """``A @ dense`` (``A.T @ dense`` with ``transpose``) for the CSR matrix ``A = (data, indices, indptr)``.
 
     The same scipy kernel and arithmetic as ``csr_matrix(...) @ dense``, without
     building the matrix object: its checks run in Python and hold the GIL,
-    and they cost as much as the product on a block. The kernel adds into a
-    zeroed result and releases the GIL.
+    and they cost as much as the product on a block. The kernel adds into its
+    result and releases the GIL: into zeros, or into ``out`` (C-contiguous,
+    of the result's shape and dtype), which is returned.
     """
     dtype = np.result_type(data, dense)
     data = data.astype(dtype, copy=False)
     dense = np.ascontiguousarray(dense, dtype=dtype)
     if _csr_matvecs is None:  # pragma: no cover
         matrix = csr_matrix((data, indices, indptr), shape=(n_rows, n_columns))
-        return (matrix.T if transpose else matrix) @ dense
+        product = (matrix.T if transpose else matrix) @ dense
+        if out is None:
+            return product
+        out += product
+        return out
     index_dtype = np.int32 if max(indptr[-1], n_rows, n_columns) < _INT32_MAX else np.int64
     indptr = indptr.astype(index_dtype, copy=False)
     indices = indices.astype(index_dtype, copy=False)
     n_vectors = dense.shape[1]
+    shape = (n_columns if transpose else n_rows, n_vectors)
+    if out is None:
+        result = np.zeros(shape, dtype=dtype)
+    else:
+        assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous, "out must match the result"
+        result = out
     if transpose:
-        result = np.zeros((n_columns, n_vectors), dtype=dtype)
         _csc_matvecs(n_columns, n_rows, n_vectors, indptr, indices, data, dense.ravel(), result.ravel())
     else:
-        result = np.zeros((n_rows, n_vectors), dtype=dtype)
         _csr_matvecs(n_rows, n_columns, n_vectors, indptr, indices, data, dense.ravel(), result.ravel())
     return result
 
@@ -146,6 +159,16 @@ class BlockGradients:
     grad_input: np.ndarray  # (n_tokens, dim): d loss / d input vector of each token
     grad_output: np.ndarray  # (n_tokens, dim): d loss / d output vector of each token
     grad_noise: np.ndarray  # (n_groups, pool, dim): d loss / d output vector of each noise word
+    # (n_tokens + n_groups * pool, dim): grad_output's rows then grad_noise's, the same memory (the output
+    # update's rows in the order of ``concatenate((tokens, noise.ravel()))``, without copying them there)
+    grad_outputs: np.ndarray
+
+
+def _output_gradients(n_tokens: int, noise_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``grad_outputs`` (zeros) and its two parts: the tokens' rows, the noise words' rows by group."""
+    n_groups, pool, dim = noise_vectors.shape
+    stacked = np.zeros((n_tokens + n_groups * pool, dim), dtype=noise_vectors.dtype)
+    return stacked, stacked[:n_tokens], stacked[n_tokens:].reshape(n_groups, pool, dim)
 
 
 def block_gradients(
@@ -173,13 +196,14 @@ def block_gradients(
     coef = (expit(scores) - 1) * valid
     loss = float(softplus(-scores).sum(where=valid, dtype=np.float64))
     band = _band(coef, deltas)  # row j (context) holds coef[j, k] at column j + deltas[k] (centre)
-    grad_input = _sparse_product(*band, output_vectors, n_tokens, n_tokens)
-    grad_output = _sparse_product(*band, input_vectors, n_tokens, n_tokens, transpose=True)
+    grad_outputs, grad_output, grad_noise = _output_gradients(n_tokens, noise_vectors)
+    _sparse_product(*band, input_vectors, n_tokens, n_tokens, transpose=True, out=grad_output)
     # Each token meets `negative` noise words per pair it is the input (context) of.
     pairs_as_input = valid.sum(axis=1, dtype=input_vectors.dtype)
-    noise_loss, noise_grad, grad_noise = _noise_terms(input_vectors, pairs_as_input * negative, noise_vectors)
+    noise_loss, grad_input = _noise_terms(input_vectors, pairs_as_input * negative, noise_vectors, out=grad_noise)
+    _sparse_product(*band, output_vectors, n_tokens, n_tokens, out=grad_input)  # the pairs' part, added
     return BlockGradients(
-        loss + noise_loss, int(pairs_as_input.sum()), grad_input + noise_grad, grad_output, grad_noise
+        loss + noise_loss, int(pairs_as_input.sum()), grad_input, grad_output, grad_noise, grad_outputs
     )
 
 
@@ -214,11 +238,13 @@ def cbow_block_gradients(
     scores = np.einsum("ij,ij->i", hidden, output_vectors)
     coef = (expit(scores) - 1) * has_context
     loss = float(softplus(-scores).sum(where=has_context, dtype=np.float64))
-    grad_output = coef[:, None] * hidden
-    noise_loss, noise_grad, grad_noise = _noise_terms(hidden, has_context * np.float32(negative), noise_vectors)
-    grad_hidden = coef[:, None] * output_vectors + noise_grad
+    grad_outputs, grad_output, grad_noise = _output_gradients(n_tokens, noise_vectors)
+    np.multiply(coef[:, None], hidden, out=grad_output)
+    noise_per_row = has_context * np.float32(negative)
+    noise_loss, grad_hidden = _noise_terms(hidden, noise_per_row, noise_vectors, out=grad_noise)
+    grad_hidden += coef[:, None] * output_vectors
     grad_input = _sparse_product(*membership, grad_hidden, n_tokens, n_tokens)
-    return BlockGradients(loss + noise_loss, int(has_context.sum()), grad_input, grad_output, grad_noise)
+    return BlockGradients(loss + noise_loss, int(has_context.sum()), grad_input, grad_output, grad_noise, grad_outputs)
 
 
 def _offsets(window: int) -> np.ndarray:
@@ -236,12 +262,12 @@ def _band(values: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.arange(0, values.size + 1, len(deltas)), columns.ravel(), values.ravel()
 
 
-def _noise_terms(vectors: np.ndarray, noise_per_row: np.ndarray, noise_vectors: np.ndarray, with_loss: bool = True):
-    """Loss, gradient for ``vectors`` and gradient for ``noise_vectors`` of the negative terms.
+def _noise_terms(vectors: np.ndarray, noise_per_row: np.ndarray, noise_vectors: np.ndarray, *, out, with_loss=True):
+    """Loss and gradient for ``vectors`` of the negative terms; their gradient for ``noise_vectors`` into ``out``.
 
     Every row of a group meets every noise word of its pool, each weighted
     ``noise_per_row / pool``: in expectation, ``noise_per_row`` independent
-    draws, which is what word2vec makes.
+    draws, which is what word2vec makes. ``out`` has ``noise_vectors``'s shape.
     """
     n_rows, dim = vectors.shape
     n_groups, pool, _ = noise_vectors.shape
@@ -252,8 +278,8 @@ def _noise_terms(vectors: np.ndarray, noise_per_row: np.ndarray, noise_vectors: 
     loss = float((softplus(noise_scores) * weight).sum(dtype=np.float64)) if with_loss else 0.0
     noise_coef = expit(noise_scores) * weight  # d softplus(z) / dz = sigmoid(z)
     grad_vectors = (noise_coef @ noise_vectors).reshape(padded, dim)[:n_rows]
-    grad_noise = noise_coef.transpose(0, 2, 1) @ grouped
-    return loss, grad_vectors, grad_noise
+    np.matmul(noise_coef.transpose(0, 2, 1), grouped, out=out)
+    return loss, grad_vectors
 
 
 def noise_pool_size(negative: int, window: int) -> int:
@@ -331,8 +357,9 @@ def pair_gradients(
     scores = np.einsum("ij,ij->i", input_vectors, output_vectors)
     coef = expit(scores) - 1  # d softplus(-s) / ds
     noise_per_pair = np.full(input_vectors.shape[0], negative, dtype=input_vectors.dtype)
-    noise_loss, noise_grad, grad_noise = _noise_terms(input_vectors, noise_per_pair, noise_vectors, loss)
-    grad_input = coef[:, None] * output_vectors + noise_grad
-    grad_output = coef[:, None] * input_vectors
+    grad_outputs, grad_output, grad_noise = _output_gradients(input_vectors.shape[0], noise_vectors)
+    noise_loss, grad_input = _noise_terms(input_vectors, noise_per_pair, noise_vectors, out=grad_noise, with_loss=loss)
+    grad_input += coef[:, None] * output_vectors
+    np.multiply(coef[:, None], input_vectors, out=grad_output)
     total = float(softplus(-scores).sum(dtype=np.float64)) + noise_loss if loss else float("nan")
-    return BlockGradients(total, int(input_vectors.shape[0]), grad_input, grad_output, grad_noise)
+    return BlockGradients(total, int(input_vectors.shape[0]), grad_input, grad_output, grad_noise, grad_outputs)

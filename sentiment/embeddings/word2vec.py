@@ -96,14 +96,14 @@ _DIVERGED_LOSS_FACTOR = 10
 _CHUNK_WORDS = 100_000
 # Encoded corpora are kept between epochs up to this size (2 bytes a token: 128M tokens); beyond it, re-read.
 _CACHE_BYTES = 256 * 2**20
-# Blocks (threads) or messages of _BLOCKS_PER_MESSAGE blocks (processes) waiting, per worker: enough to keep it busy.
-_QUEUED_BLOCKS_PER_WORKER = 4
-# Blocks sent to a worker process in one message.
-_BLOCKS_PER_MESSAGE = 16
+# Blocks (threads) or jobs (processes) waiting, per worker: enough to keep it busy.
+_QUEUED_PER_WORKER = 4
+# Raw words of the encoded corpus in one job sent to a worker process (gensim's job size, batch_words).
+_JOB_WORDS = 10_000
 # What a skip-gram block allocates at once, per kept token and dimension (processes.keep_freed_memory keeps twice
-# it): tracemalloc measured a median of 63 bytes at 100 dimensions (5.8 MiB for 968 tokens), some blocks 1.7x
-# that. With 64, two workers at 300 dimensions trained 10% slower than with 96; with 96 as fast as 128.
-_BYTES_PER_TOKEN_DIMENSION = 96
+# it): tracemalloc measured a median of 40 bytes at 100 dimensions (1.9 MiB for 487 tokens), the biggest blocks
+# 2x that. 48 and 64 trained as fast at 300 dimensions (at 100 the 4 MiB floor applies).
+_BYTES_PER_TOKEN_DIMENSION = 48
 # How workers > 1 run: forked processes over weights in shared memory where the platform forks (no GIL to
 # share; see docs/trainer.md for the measurements), else threads.
 PARALLELISM = "processes" if "fork" in multiprocessing.get_all_start_methods() else "threads"
@@ -190,16 +190,11 @@ def _process_worker(model: Word2Vec, jobs, finished, seed) -> None:
 
 
 def _train_jobs(model: Word2Vec, jobs, finished, seed, start) -> None:
-    """``_process_worker``'s loop: blocks from ``jobs`` until ``None``, then ``("done", private bytes)``."""
+    """``_process_worker``'s loop: jobs from ``jobs`` until ``None``, then ``("done", private bytes)``."""
     rng = np.random.default_rng(seed)
     try:
         while (job := jobs.get()) is not None:
-            results = []
-            for tokens, sentence, raw_words, lr in job:  # a few blocks a message: fewer pickles and wake-ups
-                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the parent
-                    block_loss, block_pairs = model._train_block(_Block(tokens, sentence, raw_words), lr, rng)
-                results.append((block_loss, block_pairs, raw_words))
-            finished.put(results)
+            finished.put(model._train_job(*job, rng))
         finished.put(("done", worker_peak_bytes(start)))
     except BaseException as error:
         finished.put(("error", f"{type(error).__name__}: {error}"))
@@ -244,6 +239,7 @@ class Word2Vec(BaseEstimator):
                 max_vocab_size=self.max_vocab_size,
                 progress=lambda n: bar.advance(n),
             )
+        release_free_heap()  # counting every distinct word took megabytes that training can do without
         if len(vocab) == 0:
             raise TrainingError(
                 f"no word occurs {self.min_count} or more times in {vocab.total_words:,} tokens: "
@@ -357,7 +353,7 @@ class Word2Vec(BaseEstimator):
                     block.raw_words,
                     status=f"{epoch_raw / max(elapsed, 1e-9):,.0f} words/s  loss {loss_sum / max(pairs, 1):.4f}",
                 )
-        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+        if not self._weights_finite():
             raise _Diverged(float("nan"))
         return loss_sum, pairs, epoch_raw
 
@@ -381,7 +377,7 @@ class Word2Vec(BaseEstimator):
         """
         from threadpoolctl import threadpool_limits
 
-        jobs: queue.Queue = queue.Queue(maxsize=_QUEUED_BLOCKS_PER_WORKER * self.workers)
+        jobs: queue.Queue = queue.Queue(maxsize=_QUEUED_PER_WORKER * self.workers)
         finished: queue.SimpleQueue = queue.SimpleQueue()
         stop = threading.Event()
 
@@ -454,20 +450,21 @@ class Word2Vec(BaseEstimator):
                 for thread in threads:
                     thread.join()
             collect(bar)
-        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+        if not self._weights_finite():
             raise _Diverged(float("nan"))
         return totals["loss"], totals["pairs"], totals["raw"]
 
     def _train_epoch_processes(self, epoch, sentences, vocab, rng, progress, done_raw, total_raw, interruptions):
         """One pass with ``workers`` forked processes updating the shared weights in place (Hogwild).
 
-        As ``_train_epoch_threads`` (this process reads the corpus and hands
-        out blocks with the learning rate of all the words handed out so far;
-        each worker has its own generator; races between workers on a row are
-        accepted), but the workers are processes: ``syn0_`` and ``syn1neg_``
-        live in anonymous shared memory (``shared_copy``) that the forked
-        workers write to, blocks travel through a bounded queue, and no GIL is
-        shared, so the whole block step runs in parallel. Workers ignore
+        As ``_train_epoch_threads`` (each worker has its own generator; races
+        between workers on a row are accepted), but the workers are processes:
+        ``syn0_`` and ``syn1neg_`` live in anonymous shared memory
+        (``shared_copy``) that the forked workers write to, and no GIL is
+        shared, so the whole block step runs in parallel. This process reads
+        and encodes the corpus and hands out jobs of encoded sentences through
+        a bounded queue (``_jobs``, with the words handed out before each);
+        the workers subsample them and cut and train the blocks. Workers ignore
         Ctrl-C and die with this process; an error, a non-finite loss or an
         interruption (held by the caller in ``interruptions``, raised here
         between steps) kills them before it propagates, and shared
@@ -478,7 +475,7 @@ class Word2Vec(BaseEstimator):
 
         self._encode_before_forking(sentences, vocab)
         context = multiprocessing.get_context("fork")
-        jobs = context.Queue(maxsize=_QUEUED_BLOCKS_PER_WORKER * self.workers)
+        jobs = context.Queue(maxsize=_QUEUED_PER_WORKER * self.workers)
         finished = context.Queue()
         seeds = np.random.SeedSequence(self.seed, spawn_key=(self.block_restarts_, epoch)).spawn(self.workers)
         workers = [
@@ -500,9 +497,9 @@ class Word2Vec(BaseEstimator):
                     if wait:
                         continue
                     return
-                if result[0] == "error":
+                if isinstance(result, tuple) and result[0] == "error":  # a job's results are a list
                     raise TrainingError(f"an SGNS worker failed: {result[1]}")
-                if result[0] == "done":
+                if isinstance(result, tuple) and result[0] == "done":
                     totals["done"] += 1
                     totals["memory"] += result[1]
                     if totals["done"] == len(workers):
@@ -543,18 +540,9 @@ class Word2Vec(BaseEstimator):
                             worker.start()
                 finally:
                     gc.unfreeze()
-                handed_out = 0
-                job = []
-                for block in self._blocks(sentences, vocab, rng):
-                    lr = learning_rate(self.alpha_, self.min_alpha_, done_raw + handed_out, total_raw)
-                    job.append((block.tokens, block.sentence, block.raw_words, lr))
-                    handed_out += block.raw_words
-                    if len(job) == _BLOCKS_PER_MESSAGE:
-                        hand_out(job)
-                        job = []
-                        collect(bar)
-                if job:
+                for job in self._jobs(sentences, vocab, done_raw, total_raw):
                     hand_out(job)
+                    collect(bar)
                 for _ in workers:
                     hand_out(None)
                 collect(bar, wait=True)  # until every worker said it is done
@@ -572,9 +560,19 @@ class Word2Vec(BaseEstimator):
                         drain(jobs)  # the queue's feeder thread ends even though no worker reads any more
                     finished.close()
         self.worker_peak_bytes_ = max(self.worker_peak_bytes_, totals["memory"])
-        if not (np.isfinite(self.syn0_).all() and np.isfinite(self.syn1neg_).all()):
+        if not self._weights_finite():
             raise _Diverged(float("nan"))
         return totals["loss"], totals["pairs"], totals["raw"]
+
+    def _weights_finite(self) -> bool:
+        """No NaN or infinity in either weight matrix.
+
+        Their float64 sum is finite exactly when every weight is (float32
+        values cannot overflow it), and numpy sums in small buffers, where
+        ``isfinite(...).all()`` makes a boolean copy of each matrix (2.6 MB on
+        the benchmark corpus, the parent's biggest allocation while training).
+        """
+        return all(np.isfinite(matrix.sum(dtype=np.float64)) for matrix in (self.syn0_, self.syn1neg_))
 
     def _diverging(self, block_loss: float, block_pairs: int) -> bool:
         """A block's loss is not finite, or far above what all-zero vectors give (``(1 + negative) log 2`` a pair).
@@ -709,22 +707,25 @@ class Word2Vec(BaseEstimator):
         unknown = len(vocab)
         lookup = _WordIds(vocab.key_to_index, unknown).__getitem__
         dtype = np.uint16 if unknown <= np.iinfo(np.uint16).max else np.int32
-        ids: list[int] = []
+        # One small array per sentence, not a list of Python ints per chunk (which took 2.5 MB at a time)
+        pieces: list[np.ndarray] = []
         lengths: list[int] = []
+        words = 0
         for sentence in sentences:
-            ids.extend(map(lookup, sentence))
+            pieces.append(np.fromiter(map(lookup, sentence), dtype=dtype, count=len(sentence)))
             lengths.append(len(sentence))
-            if len(ids) >= _CHUNK_WORDS:
-                chunk = _Chunk(np.array(ids, dtype=dtype), np.array(lengths, dtype=np.int64))
+            words += len(sentence)
+            if words >= _CHUNK_WORDS:
+                chunk = _Chunk(np.concatenate(pieces), np.array(lengths, dtype=np.int32))
                 if keep:
                     chunks.append(chunk)
                     cached_bytes += chunk.ids.nbytes + chunk.lengths.nbytes
                     if cached_bytes > _CACHE_BYTES and not keep_all:
                         keep, chunks = False, None  # too big to keep: stream every epoch
                 yield chunk
-                ids, lengths = [], []
+                pieces, lengths, words = [], [], 0
         if lengths:
-            chunk = _Chunk(np.array(ids, dtype=dtype), np.array(lengths, dtype=np.int64))
+            chunk = _Chunk(np.concatenate(pieces), np.array(lengths, dtype=np.int32))
             if keep:
                 chunks.append(chunk)
             yield chunk
@@ -745,53 +746,109 @@ class Word2Vec(BaseEstimator):
                 pass
 
     def _blocks(self, sentences: Iterable[list[str]], vocab: Vocabulary, rng) -> Iterator[_Block]:
-        """Subsampled blocks of whole sentences, about ``block_words_`` kept tokens each."""
+        """Subsampled blocks of whole sentences, about ``block_words_`` kept tokens each.
+
+        A block ends at the sentence boundary nearest to ``block_words_`` kept
+        tokens (not the first one past it): blocks average the size asked for,
+        and the biggest, which sets a worker's memory, is a third smaller on
+        IMDB. Tokens and sentence numbers are int32: half the bytes to cut,
+        queue and unpickle of the platform's 64-bit indices.
+        """
         for chunk in self._encoded_chunks(sentences, vocab):
-            sentence_of = np.repeat(np.arange(chunk.lengths.size), chunk.lengths)
-            # Drop unknown words and subsample before windowing, as word2vec does:
-            # dropped words bring farther words into the window.
-            known = chunk.ids < len(vocab)
-            keep = known.copy()
-            keep[known] = rng.random(int(known.sum())) < self._keep_probability[chunk.ids[known]]
-            tokens, sentence_of = chunk.ids[keep].astype(np.intp), sentence_of[keep]
-            kept_before = np.concatenate(([0], np.cumsum(np.bincount(sentence_of, minlength=chunk.lengths.size))))
+            yield from self._chunk_blocks(chunk, rng)
+
+    def _chunk_blocks(self, chunk: _Chunk, rng) -> Iterator[_Block]:
+        """``_blocks`` of one encoded chunk: subsample it with ``rng``, cut it at sentence boundaries."""
+        n_sentences = chunk.lengths.size
+        sentence_of = np.repeat(np.arange(n_sentences, dtype=np.int32), chunk.lengths)
+        # Drop unknown words and subsample before windowing, as word2vec does:
+        # dropped words bring farther words into the window.
+        known = chunk.ids < len(self._keep_probability)
+        keep = known.copy()
+        keep[known] = rng.random(int(known.sum())) < self._keep_probability[chunk.ids[known]]
+        tokens, sentence_of = chunk.ids[keep].astype(np.int32), sentence_of[keep]
+        kept_before = np.concatenate(([0], np.cumsum(np.bincount(sentence_of, minlength=n_sentences))))
+        raw_before = np.concatenate(([0], np.cumsum(chunk.lengths)))
+        first = 0  # first sentence of the next block
+        while first < n_sentences:
+            # The first boundary at or past block_words_ kept tokens, or the one before it if that is nearer.
+            target = kept_before[first] + self.block_words_
+            last = min(int(np.searchsorted(kept_before, target, side="left")), n_sentences)
+            if last - 1 > first and target - kept_before[last - 1] < kept_before[last] - target:
+                last -= 1
+            last = max(last, first + 1)
+            lo, hi = kept_before[first], kept_before[last]
+            yield _Block(
+                tokens=tokens[lo:hi],
+                sentence=sentence_of[lo:hi],
+                raw_words=int(raw_before[last] - raw_before[first]),
+            )
+            first = last
+
+    def _jobs(self, sentences, vocab: Vocabulary, done_raw: int, total_raw: int) -> Iterator[tuple]:
+        """What the parent hands to worker processes: runs of encoded sentences, about ``_JOB_WORDS`` raw words.
+
+        Each job is ``(ids, lengths, words_before, total_words)``: ``words_before``
+        counts the words of all earlier epochs and of every job handed out
+        before it, by all workers together, and the worker gives each block
+        the learning rate of that count plus the words of the job's earlier
+        blocks (``_train_job``): one schedule over all workers, to within a
+        job, as gensim's. The workers subsample and cut the blocks themselves,
+        in parallel, and the parent holds only the encoded corpus and the jobs
+        queued (2 bytes a word, where blocks were 8).
+        """
+        handed_out = done_raw
+        for chunk in self._encoded_chunks(sentences, vocab):
             raw_before = np.concatenate(([0], np.cumsum(chunk.lengths)))
-            first = 0  # first sentence of the next block
-            while first < chunk.lengths.size:
-                # The block ends with the sentence that brings it to batch_words kept tokens.
-                last = int(np.searchsorted(kept_before, kept_before[first] + self.block_words_, side="left"))
-                last = min(max(last, first + 1), chunk.lengths.size)
-                lo, hi = kept_before[first], kept_before[last]
-                yield _Block(
-                    tokens=tokens[lo:hi],
-                    sentence=sentence_of[lo:hi],
-                    raw_words=int(raw_before[last] - raw_before[first]),
-                )
+            first = 0
+            while first < chunk.lengths.size:  # a job ends with the sentence that brings it to _JOB_WORDS
+                last = int(np.searchsorted(raw_before, raw_before[first] + _JOB_WORDS, side="left"))
+                last = max(min(last, chunk.lengths.size), first + 1)
+                yield chunk.ids[raw_before[first] : raw_before[last]], chunk.lengths[first:last], handed_out, total_raw
+                handed_out += int(raw_before[last] - raw_before[first])
                 first = last
 
+    def _train_job(self, ids, lengths, words_before: int, total_words: int, rng) -> list[tuple[float, int, int]]:
+        """Train one job of ``_jobs`` (in a worker process): ``(loss, pairs, raw words)`` of each of its blocks."""
+        results = []
+        done = words_before
+        for block in self._chunk_blocks(_Chunk(ids, lengths), rng):
+            lr = learning_rate(self.alpha_, self.min_alpha_, done, total_words)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked by the parent
+                block_loss, block_pairs = self._train_block(block, lr, rng)
+            results.append((block_loss, block_pairs, block.raw_words))
+            done += block.raw_words
+        return results
+
     def _train_block(self, block: _Block, lr: float, rng) -> tuple[float, int]:
-        tokens = block.tokens
+        tokens = block.tokens.astype(np.intp)  # once: each fancy index by an int32 array would convert it
         n_tokens = tokens.size
         if n_tokens < 2:
             return 0.0, 0
         windows = rng.integers(1, self.window_ + 1, size=n_tokens)
         n_groups = -(-n_tokens // NOISE_GROUP)
         noise = self._draw_noise(rng, (n_groups, noise_pool_size(self.negative, self.window_)))
-        vectors = (self.syn0_[tokens], self.syn1neg_[tokens], self.syn1neg_[noise], block.sentence, windows)
+        vectors = [self.syn0_[tokens], self.syn1neg_[tokens], self.syn1neg_[noise], block.sentence, windows]
         if self.sg:
             grads = block_gradients(*vectors, self.window_, self.negative)
         else:
             grads = cbow_block_gradients(*vectors, self.window_, self.negative, cbow_mean=bool(self.cbow_mean))
+        # Each array is let go as soon as it is used: a worker's memory is what its biggest block holds at once.
+        vectors.clear()
+        loss, pairs, grad_input, grad_outputs = grads.loss, grads.pairs, grads.grad_input, grads.grad_outputs
+        del grads
         # One update per matrix: the output rows of the block's tokens and of its noise words together.
         ones = np.ones(n_tokens + noise.size, dtype=np.float32)
         every_row = np.arange(n_tokens + noise.size)
-        rows, sums = row_sums(tokens, grads.grad_input, every_row[:n_tokens], ones[:n_tokens])
+        rows, sums = row_sums(tokens, grad_input, every_row[:n_tokens], ones[:n_tokens])
+        del grad_input
         self._input_optimizer.step(self.syn0_, rows, sums, lr)
+        del rows, sums
         output_rows = np.concatenate((tokens, noise.ravel()))
-        output_grads = np.concatenate((grads.grad_output, grads.grad_noise.reshape(noise.size, -1)))
-        rows, sums = row_sums(output_rows, output_grads, every_row, ones)
+        rows, sums = row_sums(output_rows, grad_outputs, every_row, ones)
+        del grad_outputs
         self._output_optimizer.step(self.syn1neg_, rows, sums, lr)
-        return grads.loss, grads.pairs
+        return loss, pairs
 
     def _draw_noise(self, rng, shape: tuple[int, ...]) -> np.ndarray:
         """Word indices drawn from the noise distribution (inverse CDF)."""
