@@ -2,8 +2,9 @@
 
 Word vectors are trained on the training texts plus any unlabelled texts,
 never on held-out ones. Every pipeline sees the same split. Unless ``C`` is
-given, each pipeline's C (and a stack's weights) is chosen on a dev split cut
-from the training rows (``selection.py``), never on held-out rows. The result is a
+given, each pipeline's C is chosen on a dev split cut from the training rows,
+and a stack's weights on out-of-fold probabilities of the training rows
+(``selection.py``), never on held-out rows. The result is a
 ``SentimentModel`` (saving it is the caller's choice) and its held-out
 metrics; its meta.json keeps the label mapping (applied to every file the
 model scores, a separate test file included) and the split (seed, test size
@@ -18,6 +19,7 @@ import platform
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 
 import numpy as np
 from sklearn.base import clone
@@ -34,7 +36,18 @@ from sentiment.evaluate import evaluate
 from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVectorizer, one_hot_vectorizer
 from sentiment.model import STACK, SentimentModel
 from sentiment.progress import Progress
-from sentiment.selection import C_GRID, DEV_SHARE, choose_C, choose_prior_tokens, choose_stack_weights, dev_split
+from sentiment.selection import (
+    C_GRID,
+    DEV_SHARE,
+    accuracy,
+    choose_C,
+    choose_prior_tokens,
+    choose_stack_weights,
+    dev_split,
+    out_of_fold_proba,
+    stack_folds,
+    weighted_vote,
+)
 from sentiment.tokenize import tokenize
 
 __all__ = ["FEATURES", "TrainResult", "library_versions", "train"]
@@ -202,6 +215,7 @@ def train(
     chosen_prior = {}
     calibrators = {}
     pipelines, fit_seconds, chosen_C, dev_accuracy, dev_proba = {}, {}, {}, {}, {}
+    label_free = {}  # document vectors of the training rows: they use no labels, folds may reuse them
     for kind in fitted:
         started = time.perf_counter()
         pipeline = build_pipeline(
@@ -213,12 +227,13 @@ def train(
         features_matrix = features_step.fit_transform(train_part.texts, train_part.labels)
         if isinstance(features_step, MeanEmbeddingVectorizer | DocVectorizer):
             features_step.set_params(unlabeled_texts=None, progress=None)  # do not keep 50k texts alive
+        if isinstance(features_step, DocVectorizer):
+            label_free[kind] = features_matrix
         if dev is not None:
             with progress.task(f"Choosing C for {kind} on a dev split of the training reviews"):
-                label_free = features_matrix if isinstance(features_step, DocVectorizer) else None
                 best, dev_proba[kind], dev_accuracy[kind] = choose_C(
                     _refittable(features_step), Pipeline(pipeline.steps[1:]), train_part.texts, train_part.labels,
-                    dev, grid=C_GRID if C is None else (C,), matrix=label_free,
+                    dev, grid=C_GRID if C is None else (C,), matrix=label_free.get(kind),
                 )  # fmt: skip
             pipeline.set_params(classifier__C=best)
             if kind == "embeddings" and choose_prior:
@@ -240,16 +255,14 @@ def train(
         pipelines[kind] = pipeline
         fit_seconds[kind] = time.perf_counter() - started
 
-    stacked = None
+    stacked = stack_selection = None
     if plan[0] == STACK:
-        classes = pipelines[stack_components[0]][-1].classes_
-        weights = (
-            choose_stack_weights([dev_proba[k] for k in stack_components], train_part.labels[dev[1]], classes)
-            if dev is not None
-            else [1 / len(stack_components)] * len(stack_components)
+        started = time.perf_counter()
+        weights, stack_selection = _stack_weights(
+            {kind: pipelines[kind] for kind in stack_components}, train_part, dev, dev_proba, label_free, seed, progress
         )
         stacked = {"components": list(stack_components), "weights": weights}
-        fit_seconds[STACK] = sum(fit_seconds[k] for k in stack_components)
+        fit_seconds[STACK] = sum(fit_seconds[k] for k in stack_components) + time.perf_counter() - started
     selection = {
         "C": chosen_C,
         "chosen_on": "given" if C else ("dev split of the training rows" if dev is not None else "default: few rows"),
@@ -264,6 +277,8 @@ def train(
             "scores": {str(k): v for k, v in chosen_prior["scores"].items()},
         }
 
+    if stack_selection is not None:
+        selection["stack"] = stack_selection
     selection["calibration"] = {kind: c.params.tolist() for kind, c in calibrators.items()} or None
     model = SentimentModel(pipelines, primary=plan[0], meta={"data": {"label_mapping": mapping}}, stack=stacked,
                            calibrators=calibrators)  # fmt: skip
@@ -299,6 +314,42 @@ def library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             versions[name] = "unknown"
     return versions
+
+
+def _stack_weights(parts: dict[str, Pipeline], train_part, dev, dev_proba, label_free, seed, progress):
+    """A stack's weights and how they were chosen: on out-of-fold probabilities of every training row.
+
+    Each part (its C already chosen) is fitted again on ``STACK_FOLDS``-1
+    folds of the training rows and scores the fold left out, its supervised
+    features (NB ratios, NB word weights) refitted too. Fewer rows than folds
+    need: the dev split's probabilities; fewer still: equal weights.
+    """
+    labels = train_part.labels
+    classes = next(iter(parts.values()))[-1].classes_
+    folds = stack_folds(labels, seed)
+    if folds is None:
+        if dev is None:
+            return [1 / len(parts)] * len(parts), {"chosen_on": "default: too few rows"}
+        truth = labels[dev[1]]
+        probas = [dev_proba[kind] for kind in parts]
+        weights = choose_stack_weights(probas, truth, classes)
+        chosen_on = "dev split of the training rows"
+    else:
+        probas = []
+        with progress.task("Choosing the stack's weights on held-out folds of the training reviews",
+                           total=len(folds) * len(parts)) as bar:  # fmt: skip
+            for kind, pipeline in parts.items():
+                proba = out_of_fold_proba(
+                    partial(_refittable, pipeline[0]), Pipeline(pipeline.steps[1:]), train_part.texts, labels,
+                    folds, matrix=label_free.get(kind), on_fold=bar.advance,
+                )  # fmt: skip
+                probas.append(proba)
+        truth = labels
+        weights = choose_stack_weights(probas, truth, classes)
+        chosen_on = f"{len(folds)}-fold out-of-fold probabilities of the training rows"
+    scores = {kind: accuracy(proba, truth, classes) for kind, proba in zip(parts, probas, strict=True)}
+    scores[STACK] = accuracy(weighted_vote(probas, weights), truth, classes)
+    return weights, {"chosen_on": chosen_on, "rows": len(truth), "accuracy": scores}
 
 
 def _refittable(features_step):

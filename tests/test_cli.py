@@ -50,6 +50,18 @@ def test_train_doc2vec_settings_reach_the_model(shared_data, tmp_path):
     assert not (tmp_path / "n").exists()
 
 
+def test_compare_doc2vec_settings_reach_the_document_vectors(shared_data, tmp_path):
+    data = str(shared_data / "uci" / "amazon_cells_labelled.txt")
+    args = ["compare", data, "--features", "doc2vec,onehot", "--repeats", "1", "--json", "--quiet"]
+    result = runner.invoke(app, [*args, "--doc2vec-ngrams", "2", "--doc2vec-epochs", "2", "--vector-size", "10"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["settings"]["doc2vec"] == {"ngrams": 2, "epochs": 2}
+    assert {row["features"] for row in report["summary"]} == {"doc2vec", "onehot"}
+    refused = runner.invoke(app, ["compare", data, "--features", "onehot", "--doc2vec-epochs", "2", "--quiet"])
+    assert refused.exit_code == 1 and "doc2vec settings apply to document vectors" in refused.output
+
+
 def test_evaluate_on_a_file_the_model_never_saw(model_dir, shared_data):
     other = shared_data / "uci" / "imdb_labelled.txt"
     result = runner.invoke(app, ["evaluate", str(model_dir), str(other), "--json", "--quiet"])

@@ -24,7 +24,7 @@ from sentiment.features import DocVectorizer, MeanEmbeddingVectorizer, NBNgramVe
 from sentiment.features.nb_ngrams import nb_log_count_ratio
 from sentiment.features.word_weights import count_matrix, weighted_means, word_weights
 from sentiment.model import FORMAT_VERSION, SentimentModel
-from sentiment.selection import choose_stack_weights
+from sentiment.selection import STACK_FOLDS, accuracy, choose_stack_weights, out_of_fold_proba, stack_folds
 from sentiment.tokenize import tokenize_all
 from sentiment.train import train
 
@@ -164,6 +164,37 @@ def test_a_stacked_model_reports_every_part_and_keeps_the_baseline(stacked):
     assert set(selection["C"]) == {"embeddings", "nbngrams", "doc2vec", "onehot"}
     # The dev rows come out of the training rows: the held-out rows are untouched by any choice.
     assert model.meta["data"]["train_rows"] + model.meta["data"]["held_out_rows"] == 1000
+    # The weights come from every training row scored out of fold, and the record says how well each part did.
+    stack = selection["stack"]
+    assert stack["chosen_on"] == "5-fold out-of-fold probabilities of the training rows"
+    assert stack["rows"] == model.meta["data"]["train_rows"]
+    assert set(stack["accuracy"]) == {"embeddings", "nbngrams", "doc2vec", "stack"}
+    assert stack["accuracy"]["stack"] >= max(stack["accuracy"][part] for part in ("embeddings", "nbngrams", "doc2vec"))
+
+
+def test_out_of_fold_probabilities_come_from_models_that_never_saw_the_row(yelp):
+    texts, labels = yelp.texts[:400], yelp.labels[:400]
+    folds = stack_folds(labels, seed=0)
+    assert len(folds) == STACK_FOLDS
+    held = np.concatenate([rows for _, rows in folds])
+    assert sorted(held.tolist()) == list(range(400))  # every row held out exactly once
+    for fit_rows, held_rows in folds:
+        assert not set(fit_rows) & set(held_rows)
+        assert set(labels[held_rows]) == set(labels)  # stratified
+    head = Pipeline([("classifier", LogisticRegression(C=3.0, max_iter=1000))])
+    proba = out_of_fold_proba(lambda: NBNgramVectorizer(), head, texts, labels, folds)
+    # Row by row, what NB ratios and a classifier fitted on the other folds alone give.
+    fit_rows, held_rows = folds[2]
+    features = NBNgramVectorizer().fit([texts[i] for i in fit_rows], labels[fit_rows])
+    alone = clone(head).fit(features.transform([texts[i] for i in fit_rows]), labels[fit_rows])
+    expected = alone.predict_proba(features.transform([texts[i] for i in held_rows]))
+    np.testing.assert_allclose(proba[held_rows], expected, rtol=1e-6)
+    # Fitted on all the rows instead, the same model scores its own rows better than out of fold (it saw them).
+    classes = np.unique(labels)
+    seen = clone(head).fit(NBNgramVectorizer().fit_transform(texts, labels), labels)
+    in_sample = seen.predict_proba(NBNgramVectorizer().fit(texts, labels).transform(texts))
+    assert accuracy(in_sample, labels, classes) > accuracy(proba, labels, classes)
+    assert stack_folds(labels[:40], seed=0) is None  # 20 a class: too few for 5 folds of 5 each
 
 
 def test_the_default_stack_is_embeddings_and_nb_ngrams_and_bad_stacks_are_refused(yelp):

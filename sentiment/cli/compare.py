@@ -13,6 +13,8 @@ from sentiment.cli.inputs import read_for_experiment
 from sentiment.cli.options import (
     DEFAULT_VECTOR_SIZE,
     AsJson,
+    Doc2VecEpochs,
+    Doc2VecNgrams,
     Download,
     InverseRegularisation,
     LabelColumn,
@@ -24,6 +26,7 @@ from sentiment.cli.options import (
     Vectors,
     check_compare_features,
     check_test_size,
+    doc2vec_params,
     representations,
     word2vec_options,
 )
@@ -55,6 +58,8 @@ def compare(
     label_column: LabelColumn = None,
     C: InverseRegularisation = 1.0,
     vectors: Vectors = None,
+    doc2vec_ngrams: Doc2VecNgrams = 1,
+    doc2vec_epochs: Doc2VecEpochs = None,
     normalize: Normalize = None,
     seed: Seed = 0,
     download: Download = False,
@@ -86,6 +91,7 @@ def compare(
         reviews, unlabeled=extra, representations=representations(features),
         repeats=repeats, train_sizes=sizes, test_size=test_size, word2vec=word2vec, C=C, seed=seed,
         progress=progress, pretrained=pretrained, normalize=normalize,
+        doc2vec_params=doc2vec_params(doc2vec_ngrams, doc2vec_epochs),
     )  # fmt: skip
     if report is not None:
         write_compare_report(result, report)

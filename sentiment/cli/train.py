@@ -14,6 +14,8 @@ from sentiment.cli.options import (
     DEFAULT_VECTOR_SIZE,
     AsJson,
     ChosenC,
+    Doc2VecEpochs,
+    Doc2VecNgrams,
     Download,
     LabelColumn,
     Normalize,
@@ -29,6 +31,7 @@ from sentiment.cli.options import (
     check_calibration,
     check_test_size,
     check_train_features,
+    doc2vec_params,
     word2vec_options,
 )
 from sentiment.outputs import check_model_dir
@@ -52,8 +55,8 @@ def train(
         typer.Option(
             "--features",
             help="both (embeddings + one-hot baseline), embeddings, onehot, nbngrams (NB-weighted 1-3-grams), "
-            "doc2vec (PV-DBOW document vectors), or stack (embeddings and nbngrams combined, weights chosen on a "
-            "dev split).",
+            "doc2vec (PV-DBOW document vectors), or stack (embeddings and nbngrams combined, weights chosen on "
+            "out-of-fold probabilities of the training reviews).",
             callback=check_train_features,
         ),
     ] = "both",
@@ -70,19 +73,8 @@ def train(
             "(default embeddings,nbngrams: doc2vec measured no gain on IMDB at 2.7x the time).",
         ),
     ] = None,
-    doc2vec_ngrams: Annotated[
-        int,
-        typer.Option(
-            "--doc2vec-ngrams",
-            min=1,
-            max=3,
-            help="Document vectors predict runs of up to this many words beside the words (2: word pairs; on IMDB "
-            "0.902 vs 0.888 alone, with a word side ten times larger).",
-        ),
-    ] = 1,
-    doc2vec_epochs: Annotated[
-        int | None, typer.Option("--doc2vec-epochs", min=1, help="Passes for the document vectors (default 20).")
-    ] = None,
+    doc2vec_ngrams: Doc2VecNgrams = 1,
+    doc2vec_epochs: Doc2VecEpochs = None,
     vectors: Vectors = None,
     calibration: Annotated[
         str | None,
@@ -127,7 +119,7 @@ def train(
         word2vec=word2vec, C=C, weighting=weighting, pooling=pooling, phrases=phrases, seed=seed,
         progress=progress, normalize=normalize, vectors=pretrained, calibration=calibration, prior_tokens=prior_tokens,
         stack=tuple(part.strip() for part in stack.split(",")) if stack else None,
-        doc2vec_params=_doc2vec_params(doc2vec_ngrams, doc2vec_epochs),
+        doc2vec_params=doc2vec_params(doc2vec_ngrams, doc2vec_epochs),
     )  # fmt: skip
     for kind, metrics in result.metrics.items():
         undefined = [name for name, value in metrics.items() if value is None]
@@ -140,11 +132,3 @@ def train(
         return
     stdout().print(comparison_table(result.metrics, result.fit_seconds, title=f"Held-out results ({data.name})"))
     say(f"Model saved to {target}")
-
-
-def _doc2vec_params(ngrams: int, epochs: int | None) -> dict | None:
-    """The document-vector settings given on the command line (None: all defaults)."""
-    given = {"ngrams": ngrams} if ngrams != 1 else {}
-    if epochs is not None:
-        given["epochs"] = epochs
-    return given or None

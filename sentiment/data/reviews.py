@@ -43,6 +43,7 @@ __all__ = [
     "is_headerless",
     "label_mapping",
     "load_reviews",
+    "named_columns",
     "normalise_labels",
     "read_labels",
     "sniff_quoting",
@@ -488,6 +489,20 @@ def sniff_delimiter(path: Path, first_line: str) -> str:
     return ","
 
 
+def named_columns(columns: list[str], wanted: str | None, candidates: tuple[str, ...], path: Path) -> list[str]:
+    """``[wanted]`` as the table spells it (any case; a ``DataError`` if absent), else the candidates present.
+
+    >>> named_columns(["ID", "Review"], None, ("text", "review"), Path("t.csv"))
+    ['Review']
+    """
+    by_lower = {str(c).lower(): str(c) for c in columns}
+    if wanted is None:
+        return [by_lower[name] for name in candidates if name in by_lower]
+    if wanted.lower() not in by_lower:
+        raise DataError(f"{path}: no column named {wanted!r}; columns are {list(map(str, columns))}")
+    return [by_lower[wanted.lower()]]
+
+
 def pick_column(
     table: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...], role: str, path: Path, required: bool = True
 ) -> str | None:
@@ -496,13 +511,10 @@ def pick_column(
     Several candidates are fine when they say the same thing (IMDB's ``label``
     1/0 and ``sentiment`` pos/neg); when they disagree the user must choose.
     """
-    by_lower = {str(c).lower(): str(c) for c in table.columns}
     columns = list(map(str, table.columns))
+    found = named_columns(columns, wanted, candidates, path)
     if wanted is not None:
-        if wanted.lower() in by_lower:
-            return by_lower[wanted.lower()]
-        raise DataError(f"{path}: no column named {wanted!r}; columns are {columns}")
-    found = [by_lower[name] for name in candidates if name in by_lower]
+        return found[0]
     if len(found) > 1:
         values = [table[c].fillna("").astype(str).str.strip() for c in found]
         if role == "label":

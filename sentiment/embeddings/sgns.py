@@ -22,9 +22,10 @@ How it is vectorised (no Python loop over pairs):
 * everything is computed from the block's starting weights; ``row_sums`` then
   adds up the gradients of repeated rows for one update per matrix;
 * the output-side gradients (tokens, then noise words) are written into one
-  array (``BlockGradients.grad_outputs``), which the update reads as it is:
-  a block's memory is about ten vectors a token (sixteen with temporaries and
-  a concatenation), and a worker's memory is that of its biggest block.
+  array (``BlockGradients.grad_outputs``), which the update reads as it is,
+  and the pairs' gradient is added into the noise words' rather than into a
+  new array: a block holds about ten vectors a token at its peak (sixteen
+  before), and a worker process's memory is what its biggest block holds.
 
 The loss is the true negative-sampling loss of the block,
 ``softplus(-x·y_pos) + sum_k softplus(x·y_noise_k)`` summed over pairs (the

@@ -81,11 +81,13 @@ def compare(
     progress: Progress | None = None,
     pretrained=None,
     normalize: bool | None = None,
+    doc2vec_params: dict | None = None,
 ) -> dict:
     """Run every representation on the same splits; returns ``{"runs": [...], "settings": {...}}``.
 
     ``pretrained`` (``embeddings.formats.Pretrained``) are fixed word vectors used instead of training SGNS
-    each repeat; ``normalize`` (None: train's default) scales each averaged vector to unit length.
+    each repeat; ``normalize`` (None: train's default) scales each averaged vector to unit length;
+    ``doc2vec_params`` are ``Doc2Vec``'s parameters for the ``doc2vec`` representation (its seed: each repeat's).
     """
     normalize = DEFAULT_NORMALIZE if normalize is None else normalize
     unknown = set(representations) - set(REPRESENTATIONS)
@@ -99,6 +101,8 @@ def compare(
         raise DataError(f"{reviews.source}: need labelled reviews of at least two classes")
     if not C > 0:
         raise TrainingError("--C must be > 0")
+    if doc2vec_params and "doc2vec" not in representations:
+        raise TrainingError("doc2vec settings apply to document vectors: add doc2vec to --features")
     _check_fractions(reviews, train_sizes, test_size, seed)
     progress = progress or Progress(enabled=False)
     unlabeled_tokens = tokenize_all(unlabeled or [])
@@ -123,7 +127,8 @@ def compare(
                 vector_seconds["embeddings"] = time.perf_counter() - started
             if "doc2vec" in representations:
                 started = time.perf_counter()
-                model = Doc2Vec(seed=run_seed).fit(train_tokens + unlabeled_tokens, progress=progress)
+                model = Doc2Vec(**{**(doc2vec_params or {}), "seed": run_seed})
+                model.fit(train_tokens + unlabeled_tokens, progress=progress)
                 vectors["doc2vec"], vector_seconds["doc2vec"] = model, time.perf_counter() - started
             for fraction in sorted(train_sizes):
                 labelled = _stratified_fraction(train_part, fraction, run_seed)
@@ -142,6 +147,7 @@ def compare(
             "test_size": test_size,
             "unlabeled_texts": len(unlabeled_tokens),
             "word2vec": word2vec or {},
+            "doc2vec": doc2vec_params or {},
             "pretrained_vectors": pretrained.describe() if pretrained is not None else None,
             "normalize": normalize,
             "C": C,

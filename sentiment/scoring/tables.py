@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.data.reviews import TEXT_COLUMNS
+from sentiment.data.reviews import TEXT_COLUMNS, named_columns
 from sentiment.errors import DataError, SentimentError
 from sentiment.model import SentimentModel
 from sentiment.outputs import apply_umask, check_output_file, check_predictions_dir, publish_predictions_dir
@@ -100,12 +100,7 @@ def part_name(index: int, fmt: str, template: Path | None = None) -> str:
 
 def text_column_of(columns: list[str], wanted: str | None, path: Path) -> str:
     """The text column among a table's ``columns``: ``wanted`` (any case), else the one usual name present."""
-    by_lower = {str(c).lower(): str(c) for c in columns}
-    if wanted is not None:
-        if wanted.lower() in by_lower:
-            return by_lower[wanted.lower()]
-        raise DataError(f"{path}: no column named {wanted!r}; columns are {list(columns)}")
-    found = [by_lower[name] for name in TEXT_COLUMNS if name in by_lower]
+    found = named_columns(columns, wanted, TEXT_COLUMNS, path)
     if len(found) > 1:
         raise DataError(f"{path}: columns {found} could each hold the text: pass --text-column")
     if not found:
