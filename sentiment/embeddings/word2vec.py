@@ -101,8 +101,8 @@ _QUEUED_PER_WORKER = 4
 # Raw words of the encoded corpus in one job sent to a worker process (gensim's job size, batch_words).
 _JOB_WORDS = 10_000
 # What a skip-gram block allocates at once, per kept token and dimension (processes.keep_freed_memory keeps twice
-# it): tracemalloc measured a median of 40 bytes at 100 dimensions (1.9 MiB for 487 tokens), the biggest blocks
-# 2x that. 48 and 64 trained as fast at 300 dimensions (at 100 the 4 MiB floor applies).
+# it): tracemalloc measured a median of 40 bytes at 100 dimensions (1.9 MiB for 487 tokens; CBOW 44), the biggest
+# blocks 2x that. 48 and 64 trained as fast at 300 dimensions (at 100 the 4 MiB floor applies).
 _BYTES_PER_TOKEN_DIMENSION = 48
 # How workers > 1 run: forked processes over weights in shared memory where the platform forks (no GIL to
 # share; see docs/trainer.md for the measurements), else threads.
