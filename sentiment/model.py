@@ -79,8 +79,8 @@ class SentimentModel:
     to a scikit-learn pipeline ending in logistic regression. ``primary`` is
     the one ``predict`` uses; it may be ``"stack"``, a weighted vote of
     ``stack["components"]``: the class probabilities are
-    ``softmax(sum_i weights[i] * log p_i)``, weights chosen on a dev split at
-    training time (``train.py``). Every other pipeline is a baseline.
+    ``softmax(sum_i weights[i] * log p_i)``, weights chosen on out-of-fold
+    probabilities of the training rows at training time (``train.py``). Every other pipeline is a baseline.
     """
 
     def __init__(

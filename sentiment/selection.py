@@ -6,10 +6,9 @@ as NB ratios see only those labels; word vectors are passed in already
 trained, since they use no labels), then scores each C of the grid on the dev
 rows by accuracy, ties broken by log loss. ``choose_stack_weights`` picks the
 weights of a stacked model's components from their probabilities on a
-simplex grid, the same way: probabilities of every training row from
+simplex grid, the same way, on probabilities of every training row from
 ``out_of_fold_proba`` over ``stack_folds`` (each row scored by the
-component fitted on the other folds), or of the dev rows where there are too
-few rows for folds. ``choose_prior_tokens`` picks how strongly the
+component fitted on the other folds). ``choose_prior_tokens`` picks how strongly the
 embeddings pull a short text towards the average review: the setting whose
 probabilities on single sentences of the dev reviews (labelled as their
 review) have the lowest log loss. Fitting the final pipelines is
@@ -164,8 +163,8 @@ def choose_C(
 def choose_stack_weights(probas: list[np.ndarray], truth: np.ndarray, classes: np.ndarray, step: float = 0.1):
     """Weights (summing to 1, multiples of ``step``) of the components' log-probabilities, best on ``truth``'s rows.
 
-    ``probas`` are the components' probabilities of the same rows, in the
-    same order (out of fold, or on the dev split), columns in ``classes`` order.
+    ``probas`` are the components' probabilities of the same rows (out of
+    fold), in the same order, columns in ``classes`` order.
 
     >>> truth = np.array(["a", "b", "a", "b"])
     >>> good = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])

@@ -210,7 +210,7 @@ def train(
     if doc2vec_params and "doc2vec" not in fitted:
         raise TrainingError("doc2vec settings apply to document vectors: use --features doc2vec, or a stack with them")
     choose_prior = prior_tokens is None and "embeddings" in plan
-    needs_dev = C is None or plan[0] == STACK or calibration != "none" or choose_prior
+    needs_dev = C is None or calibration != "none" or choose_prior  # a stack's weights: out of fold
     dev = dev_split(train_part.labels, seed) if needs_dev else None
     chosen_prior = {}
     calibrators = {}
@@ -245,7 +245,7 @@ def train(
                 if chosen_prior["value"]:
                     features_step.set_params(prior_tokens=chosen_prior["value"])
                     features_matrix = features_step.transform(train_part.texts)
-                    dev_proba[kind] = prior_dev_proba  # what the stack weights and calibration are chosen on
+                    dev_proba[kind] = prior_dev_proba  # what calibration is fitted on
             if calibration == "sigmoid":  # fitted on dev rows of the training data, never on held-out rows
                 dev_labels = train_part.labels[dev[1]]
                 calibrators[kind] = SigmoidCalibrator().fit(dev_proba[kind], dev_labels, np.unique(train_part.labels))
@@ -259,7 +259,7 @@ def train(
     if plan[0] == STACK:
         started = time.perf_counter()
         weights, stack_selection = _stack_weights(
-            {kind: pipelines[kind] for kind in stack_components}, train_part, dev, dev_proba, label_free, seed, progress
+            {kind: pipelines[kind] for kind in stack_components}, train_part, label_free, seed, progress
         )
         stacked = {"components": list(stack_components), "weights": weights}
         fit_seconds[STACK] = sum(fit_seconds[k] for k in stack_components) + time.perf_counter() - started
@@ -316,40 +316,36 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _stack_weights(parts: dict[str, Pipeline], train_part, dev, dev_proba, label_free, seed, progress):
+def _stack_weights(parts: dict[str, Pipeline], train_part, label_free, seed, progress):
     """A stack's weights and how they were chosen: on out-of-fold probabilities of every training row.
 
     Each part (its C already chosen) is fitted again on ``STACK_FOLDS``-1
     folds of the training rows and scores the fold left out, its supervised
-    features (NB ratios, NB word weights) refitted too. Fewer rows than folds
-    need: the dev split's probabilities; fewer still: equal weights.
+    features (NB ratios, NB word weights) refitted too; document vectors
+    (``label_free``) are reused. With fewer rows of a class than the folds
+    need, the weights are equal. The recorded accuracies are out of fold; the
+    stack's is measured on the rows its weights were chosen on, so it
+    flatters the stack a little.
     """
     labels = train_part.labels
-    classes = next(iter(parts.values()))[-1].classes_
     folds = stack_folds(labels, seed)
     if folds is None:
-        if dev is None:
-            return [1 / len(parts)] * len(parts), {"chosen_on": "default: too few rows"}
-        truth = labels[dev[1]]
-        probas = [dev_proba[kind] for kind in parts]
-        weights = choose_stack_weights(probas, truth, classes)
-        chosen_on = "dev split of the training rows"
-    else:
-        probas = []
-        with progress.task("Choosing the stack's weights on held-out folds of the training reviews",
-                           total=len(folds) * len(parts)) as bar:  # fmt: skip
-            for kind, pipeline in parts.items():
-                proba = out_of_fold_proba(
-                    partial(_refittable, pipeline[0]), Pipeline(pipeline.steps[1:]), train_part.texts, labels,
-                    folds, matrix=label_free.get(kind), on_fold=bar.advance,
-                )  # fmt: skip
-                probas.append(proba)
-        truth = labels
-        weights = choose_stack_weights(probas, truth, classes)
-        chosen_on = f"{len(folds)}-fold out-of-fold probabilities of the training rows"
-    scores = {kind: accuracy(proba, truth, classes) for kind, proba in zip(parts, probas, strict=True)}
-    scores[STACK] = accuracy(weighted_vote(probas, weights), truth, classes)
-    return weights, {"chosen_on": chosen_on, "rows": len(truth), "accuracy": scores}
+        return [1 / len(parts)] * len(parts), {"chosen_on": "default: too few rows for folds"}
+    probas = []
+    with progress.task("Choosing the stack's weights on held-out folds of the training reviews",
+                       total=len(folds) * len(parts)) as bar:  # fmt: skip
+        for kind, pipeline in parts.items():
+            proba = out_of_fold_proba(
+                partial(_refittable, pipeline[0]), Pipeline(pipeline.steps[1:]), train_part.texts, labels, folds,
+                matrix=label_free.get(kind), on_fold=bar.advance,
+            )  # fmt: skip
+            probas.append(proba)
+    classes = next(iter(parts.values()))[-1].classes_
+    weights = choose_stack_weights(probas, labels, classes)
+    scores = {kind: accuracy(proba, labels, classes) for kind, proba in zip(parts, probas, strict=True)}
+    scores[STACK] = accuracy(weighted_vote(probas, weights), labels, classes)
+    chosen_on = f"{len(folds)}-fold out-of-fold probabilities of the training rows"
+    return weights, {"chosen_on": chosen_on, "rows": len(labels), "out_of_fold_accuracy": scores}
 
 
 def _refittable(features_step):

@@ -50,13 +50,24 @@ def test_train_doc2vec_settings_reach_the_model(shared_data, tmp_path):
     assert not (tmp_path / "n").exists()
 
 
-def test_compare_doc2vec_settings_reach_the_document_vectors(shared_data, tmp_path):
+def test_compare_doc2vec_settings_reach_the_document_vectors(shared_data, tmp_path, monkeypatch):
+    import sentiment.experiments.compare as compare_module
+
+    built = []
+
+    class Recorded(compare_module.Doc2Vec):
+        def fit(self, *args, **kwargs):
+            built.append(self.get_params())
+            return super().fit(*args, **kwargs)
+
+    monkeypatch.setattr(compare_module, "Doc2Vec", Recorded)
     data = str(shared_data / "uci" / "amazon_cells_labelled.txt")
     args = ["compare", data, "--features", "doc2vec,onehot", "--repeats", "1", "--json", "--quiet"]
     result = runner.invoke(app, [*args, "--doc2vec-ngrams", "2", "--doc2vec-epochs", "2", "--vector-size", "10"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["settings"]["doc2vec"] == {"ngrams": 2, "epochs": 2}
+    assert [(p["ngrams"], p["epochs"], p["seed"]) for p in built] == [(2, 2, 0)]  # what was trained
     assert {row["features"] for row in report["summary"]} == {"doc2vec", "onehot"}
     refused = runner.invoke(app, ["compare", data, "--features", "onehot", "--doc2vec-epochs", "2", "--quiet"])
     assert refused.exit_code == 1 and "doc2vec settings apply to document vectors" in refused.output

@@ -6,6 +6,7 @@ PV-DBOW inference against the vectors training learned.
 """
 
 import json
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from sentiment.data import load_reviews
+from sentiment.data.reviews import split_indices
 from sentiment.embeddings.doc2vec import Doc2Vec
 from sentiment.embeddings.vectors import WordVectors
 from sentiment.errors import ModelError, TrainingError
@@ -26,7 +28,7 @@ from sentiment.features.word_weights import count_matrix, weighted_means, word_w
 from sentiment.model import FORMAT_VERSION, SentimentModel
 from sentiment.selection import STACK_FOLDS, accuracy, choose_stack_weights, out_of_fold_proba, stack_folds
 from sentiment.tokenize import tokenize_all
-from sentiment.train import train
+from sentiment.train import _refittable, train
 
 SMALL_W2V = {"vector_size": 20, "min_count": 2, "epochs": 3}
 
@@ -168,8 +170,24 @@ def test_a_stacked_model_reports_every_part_and_keeps_the_baseline(stacked):
     stack = selection["stack"]
     assert stack["chosen_on"] == "5-fold out-of-fold probabilities of the training rows"
     assert stack["rows"] == model.meta["data"]["train_rows"]
-    assert set(stack["accuracy"]) == {"embeddings", "nbngrams", "doc2vec", "stack"}
-    assert stack["accuracy"]["stack"] >= max(stack["accuracy"][part] for part in ("embeddings", "nbngrams", "doc2vec"))
+    assert set(stack["out_of_fold_accuracy"]) == {"embeddings", "nbngrams", "doc2vec", "stack"}
+
+
+def test_the_stack_weights_are_the_best_vote_of_its_parts_scored_out_of_fold(yelp):
+    model = train(yelp, features="stack", word2vec=SMALL_W2V, seed=0, C=1.0, prior_tokens=0.0).model
+    # The training rows of that run, and each part scored again on the same five folds of them.
+    train_rows, _ = split_indices(yelp, 0.2, 0)
+    train_part = yelp.rows(train_rows)
+    folds = stack_folds(train_part.labels, seed=0)
+    probas = {}
+    for kind in ("embeddings", "nbngrams"):
+        fresh, head = partial(_refittable, model.pipelines[kind][0]), Pipeline(model.pipelines[kind].steps[1:])
+        probas[kind] = out_of_fold_proba(fresh, head, train_part.texts, train_part.labels, folds)
+    classes = model.classes_
+    assert model.stack["weights"] == choose_stack_weights(list(probas.values()), train_part.labels, classes)
+    recorded = model.meta["selection"]["stack"]["out_of_fold_accuracy"]
+    for kind, proba in probas.items():
+        assert recorded[kind] == pytest.approx(accuracy(proba, train_part.labels, classes))
 
 
 def test_out_of_fold_probabilities_come_from_models_that_never_saw_the_row(yelp):

@@ -113,6 +113,23 @@ def test_worker_processes_get_jobs_that_carry_the_words_handed_out_before_them(i
     assert jobs[-1][2] + words[-1] == 2 * epoch_words
 
 
+def test_each_epoch_of_worker_processes_hands_out_jobs_after_the_words_of_the_epochs_before(
+    imdb_unsup_tokens, monkeypatch
+):
+    monkeypatch.setattr(word2vec_module, "PARALLELISM", "processes")
+    asked = []
+    jobs = Word2Vec._jobs
+
+    def recorded(self, sentences, vocab, done_raw, total_raw):
+        asked.append((done_raw, total_raw))
+        yield from jobs(self, sentences, vocab, done_raw, total_raw)
+
+    monkeypatch.setattr(Word2Vec, "_jobs", recorded)  # called in this process, which hands out the jobs
+    model = Word2Vec(vector_size=10, epochs=3, workers=2, seed=0).fit(imdb_unsup_tokens[:200])
+    words = model.vocabulary_.total_words
+    assert asked == [(0, 3 * words), (words, 3 * words), (2 * words, 3 * words)]
+
+
 def test_a_worker_process_gives_each_block_of_a_job_the_rate_of_the_words_before_it(imdb_unsup_tokens, monkeypatch):
     sentences = imdb_unsup_tokens[:400]
     model = Word2Vec(vector_size=10, epochs=1, workers=2, seed=0).fit(sentences)

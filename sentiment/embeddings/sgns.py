@@ -127,7 +127,8 @@ def _sparse_product(indptr, indices, data, dense, n_rows, n_columns, *, transpos
     if out is None:
         result = np.zeros(shape, dtype=dtype)
     else:
-        assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous, "out must match the result"
+        if out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+            raise ValueError(f"out must be C-contiguous {dtype} of shape {shape}")  # else its ravel() is a copy
         result = out
     if transpose:
         _csc_matvecs(n_columns, n_rows, n_vectors, indptr, indices, data, dense.ravel(), result.ravel())

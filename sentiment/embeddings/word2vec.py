@@ -658,8 +658,8 @@ class Word2Vec(BaseEstimator):
 
         A block of ``block_words_`` tokens draws ``noise_pool_size`` noise words
         per group of ``NOISE_GROUP`` tokens and holds, for each, its output
-        vector, its gradient and its row in the concatenated update (three
-        float32 vectors), plus its scores against the group (float32, about
+        vector, its gradient and (a margin kept from an earlier layout that
+        copied them) a third float32 vector, plus its scores against the group (float32, about
         four arrays) and its index (three 8-byte arrays while drawing); pairs
         take a (tokens x 2 window) mask and about four float32 arrays.
         """
@@ -749,9 +749,12 @@ class Word2Vec(BaseEstimator):
         """Subsampled blocks of whole sentences, about ``block_words_`` kept tokens each.
 
         A block ends at the sentence boundary nearest to ``block_words_`` kept
-        tokens (not the first one past it): blocks average the size asked for,
-        and the biggest, which sets a worker's memory, is a fifth smaller (999
-        against 1,250 tokens on the benchmark corpus). Tokens and sentence
+        tokens (not the first one past it): blocks come close to the size asked
+        for on average, and the biggest, which sets a worker's memory, is a
+        fifth smaller (999 against 1,250 tokens on the benchmark corpus). A
+        block never spans two chunks (nor, with worker processes, two jobs of
+        ``_jobs``), so each chunk or job ends with a shorter block, and with
+        processes no block holds more than a job's kept tokens. Tokens and sentence
         numbers are int32: half the bytes of the platform's 64-bit indices.
         """
         for chunk in self._encoded_chunks(sentences, vocab):
